@@ -1,0 +1,135 @@
+"""The exceptions this package raises, as one hierarchy.
+
+::
+
+    BufdirExportError
+    ├── ConfigurationError          settings that cannot work
+    ├── EmbeddedPostgresError       the private throwaway server failed to start
+    ├── MigrationError              a migration file failed; nothing of it was applied
+    └── DatabaseError               the database said no (``sqlstate``, ``constraint``)
+        ├── DatabaseUnavailable     cannot connect, or the connection was lost
+        └── ExportRejected          the export contract refused the request
+            ├── InvalidTransition   XB001: that status may not follow this one
+            ├── RequestImmutable    XB002: the request never changes after insert
+            ├── ExportFinished      XB003: a terminal export never changes again
+            ├── RunnerOwnedColumn   XB004: a client set what the runner owns
+            ├── LeaseNotExpired     XB005: re-queue before the lease expired
+            ├── AuditAppendOnly     XB006: audit records are never changed or deleted
+            ├── ExportNotFound      XB007: no such export among the caller's
+            ├── LeaseLost           XB008: a runner no longer holds the export
+            ├── PermissionDenied    42501: RLS or a grant refused it
+            └── InvalidRequest      class 22 and 23: bad period, format, organisation...
+
+Database errors are translated in one place, :mod:`bufdir_export._db_errors`,
+by SQLSTATE and constraint name, never by message text.
+"""
+
+from __future__ import annotations
+
+__all__ = [
+    "AuditAppendOnly",
+    "BufdirExportError",
+    "ConfigurationError",
+    "DatabaseError",
+    "DatabaseUnavailable",
+    "EmbeddedPostgresError",
+    "ExportFinished",
+    "ExportNotFound",
+    "ExportRejected",
+    "InvalidRequest",
+    "InvalidTransition",
+    "LeaseLost",
+    "LeaseNotExpired",
+    "MigrationError",
+    "PermissionDenied",
+    "RequestImmutable",
+    "RunnerOwnedColumn",
+]
+
+
+class BufdirExportError(Exception):
+    """Base of every exception this package raises on purpose."""
+
+
+class ConfigurationError(BufdirExportError):
+    """The settings cannot work (a missing binary, a TTL below the minimum...)."""
+
+
+class EmbeddedPostgresError(BufdirExportError):
+    """The private throwaway PostgreSQL server could not be started or stopped."""
+
+
+class MigrationError(BufdirExportError):
+    """A migration failed. Its transaction was rolled back: nothing of it is applied."""
+
+    def __init__(self, message: str, *, version: str, sqlstate: str | None = None) -> None:
+        super().__init__(message)
+        self.version = version
+        self.sqlstate = sqlstate
+
+
+class DatabaseError(BufdirExportError):
+    """The database refused or failed a statement.
+
+    ``sqlstate`` is the five-character SQLSTATE; ``constraint`` the name of the
+    violated constraint, when the database named one.
+    """
+
+    def __init__(
+        self, message: str, *, sqlstate: str | None = None, constraint: str | None = None
+    ) -> None:
+        super().__init__(message)
+        self.message = message
+        self.sqlstate = sqlstate
+        self.constraint = constraint
+
+    def __str__(self) -> str:
+        return f"{self.message} (SQLSTATE {self.sqlstate})" if self.sqlstate else self.message
+
+
+class DatabaseUnavailable(DatabaseError):
+    """No connection could be made, or an open one was lost. Usually transient."""
+
+
+class ExportRejected(DatabaseError):
+    """The database's export contract refused the statement."""
+
+
+class InvalidTransition(ExportRejected):
+    """XB001: the transition table does not allow this status change."""
+
+
+class RequestImmutable(ExportRejected):
+    """XB002: organisation, requester, period, format and attachments never change."""
+
+
+class ExportFinished(ExportRejected):
+    """XB003: the export is in a terminal status and never changes again."""
+
+
+class RunnerOwnedColumn(ExportRejected):
+    """XB004: a new export named a column that only the runner sets."""
+
+
+class LeaseNotExpired(ExportRejected):
+    """XB005: an in-progress export is re-queued only once its lease has expired."""
+
+
+class AuditAppendOnly(ExportRejected):
+    """XB006: audit records and their events are never updated, deleted or truncated."""
+
+
+class ExportNotFound(ExportRejected):
+    """XB007: no such export among those the caller may act on."""
+
+
+class LeaseLost(ExportRejected):
+    """XB008: the runner no longer holds this export (lease expired, or cancelled)."""
+
+
+class PermissionDenied(ExportRejected):
+    """42501: row-level security or a missing grant refused the statement."""
+
+
+class InvalidRequest(ExportRejected):
+    """A value the database does not accept: a check, a foreign key, a type."""

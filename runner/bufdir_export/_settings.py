@@ -1,0 +1,48 @@
+"""Configuration: one frozen object, read from the environment once and passed on."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from pydantic import AliasChoices, Field, SecretStr
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+__all__ = ["Settings"]
+
+# libpq reads these itself when no URL is given.
+_LIBPQ_VARIABLES = ("PGHOST", "PGHOSTADDR", "PGPORT", "PGDATABASE", "PGUSER", "PGSERVICE")
+
+
+class Settings(BaseSettings):
+    """Everything configurable, from ``BUFDIR_EXPORT_*`` variables (and ``DATABASE_URL``).
+
+    Without ``DATABASE_URL`` and without libpq's ``PG*`` variables, commands
+    that need a database start a private throwaway PostgreSQL server from the
+    server binaries found on the machine.
+    """
+
+    model_config = SettingsConfigDict(
+        env_prefix="BUFDIR_EXPORT_", frozen=True, extra="ignore", populate_by_name=True
+    )
+
+    database_url: SecretStr | None = Field(
+        default=None,
+        validation_alias=AliasChoices("DATABASE_URL", "BUFDIR_EXPORT_DATABASE_URL"),
+        description="libpq connection string or URL of the database (a secret: may hold a password).",
+    )
+    pg_bindir: Path | None = Field(
+        default=None,
+        description="Directory of the PostgreSQL server binaries for the embedded server "
+        "(found with pg_config or in the usual places when unset).",
+    )
+    connect_timeout_seconds: float = Field(default=10.0, gt=0)
+
+    def conninfo(self) -> str | None:
+        """The connection string to use, ``""`` for libpq's own ``PG*`` variables,
+        or None when nothing is configured (then an embedded server is used)."""
+        if self.database_url is not None:
+            return self.database_url.get_secret_value()
+        if any(os.environ.get(name) for name in _LIBPQ_VARIABLES):
+            return ""
+        return None

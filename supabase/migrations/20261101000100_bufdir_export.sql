@@ -1,0 +1,549 @@
+-- The Bufdir export state machine.
+--
+-- A client inserts a row into public.bufdir_export_audit; a runner claims it
+-- and moves it through the pipeline. The database enforces, for every role
+-- (postgres and service_role included):
+--   * which status may follow which (XB001);
+--   * that the request never changes after insert (XB002);
+--   * that a row in a terminal status never changes again (XB003);
+--   * that an export is born initialised, with nothing a runner owns (XB004);
+--   * that an in-progress export is re-queued only once its lease expired (XB005);
+--   * that audit records and their events are never updated or deleted (XB006).
+-- Every status change leaves exactly one row in bufdir_export_audit_events.
+--
+-- SQLSTATE class XB is this project's own:
+--   XB001 invalid transition          XB005 lease not expired
+--   XB002 request field changed       XB006 append-only
+--   XB003 terminal row changed        XB007 export not found for this user
+--   XB004 runner-owned column set     XB008 lease lost (runner guard)
+
+----------------------------------------------------------------------------
+-- types
+----------------------------------------------------------------------------
+
+create type public.bufdir_export_status as enum (
+  'initialised',
+  'querying_activities',
+  'mapping_columns',
+  'generating_file',
+  'bundling_attachments',
+  'storing_file',
+  'completed',
+  'completed_empty',
+  'failed',
+  'cancelled'
+);
+
+create type public.bufdir_export_format as enum ('xlsx', 'csv');
+
+----------------------------------------------------------------------------
+-- tables
+----------------------------------------------------------------------------
+
+create table public.bufdir_export_audit (
+  id uuid primary key default gen_random_uuid(),
+  -- the request: set by the client on insert, never changed afterwards
+  organisation_id uuid not null,
+  requested_by uuid not null default auth.uid(),
+  period_start date not null,
+  period_end date not null,
+  format public.bufdir_export_format not null default 'xlsx',
+  include_attachments boolean not null default false,
+  -- the state: set by the database and the runner
+  status public.bufdir_export_status not null default 'initialised',
+  attempts integer not null default 0,
+  runner_id text,
+  lease_expires_at timestamptz,
+  rows_done bigint,
+  rows_total bigint,
+  -- the result
+  row_count bigint,
+  file_size_bytes bigint,
+  file_path text,
+  download_url text,
+  download_url_expires_at timestamptz,
+  error_code text,
+  error_message text,
+  created_at timestamptz not null default now(),
+  updated_at timestamptz not null default now(),
+  completed_at timestamptz,
+
+  constraint bufdir_export_audit_organisation_id_fkey foreign key (organisation_id)
+    references public.organisations (id) on delete restrict,
+  constraint bufdir_export_audit_period_order_check check (period_end >= period_start),
+  -- At most 366 days: one Bufdir reporting year, leap years included.
+  constraint bufdir_export_audit_period_length_check check (period_end - period_start <= 365),
+  constraint bufdir_export_audit_period_bounds_check
+    check (period_start >= date '2000-01-01' and period_end <= date '2099-12-31'),
+  constraint bufdir_export_audit_attempts_check check (attempts >= 0),
+  constraint bufdir_export_audit_runner_id_check check (length(runner_id) between 1 and 200),
+  constraint bufdir_export_audit_progress_check
+    check (rows_done >= 0 and rows_total >= 0 and rows_done <= rows_total),
+  constraint bufdir_export_audit_row_count_check check (row_count >= 0),
+  constraint bufdir_export_audit_file_size_bytes_check check (file_size_bytes >= 0),
+  constraint bufdir_export_audit_error_code_check check (error_code in (
+    'forbidden', 'invalid_request', 'invalid_config', 'query_error', 'generation_error',
+    'storage_error', 'runner_lost', 'internal'
+  )),
+  constraint bufdir_export_audit_error_message_check check (length(error_message) <= 2000),
+  -- A failed export says why; no other status carries an error.
+  constraint bufdir_export_audit_failed_has_error_check
+    check ((status = 'failed') = (error_code is not null)),
+  -- A completed export has its file and its link.
+  constraint bufdir_export_audit_completed_has_file_check check (
+    status <> 'completed' or (
+      row_count is not null and file_size_bytes is not null and file_path is not null
+      and download_url is not null and download_url_expires_at is not null
+    )
+  ),
+  -- An empty export has neither.
+  constraint bufdir_export_audit_empty_has_no_file_check check (
+    status <> 'completed_empty' or (row_count = 0 and file_path is null and download_url is null)
+  ),
+  -- Work in progress belongs to a runner, for a limited time.
+  constraint bufdir_export_audit_in_progress_has_lease_check check (
+    status in ('initialised', 'completed', 'completed_empty', 'failed', 'cancelled')
+    or (runner_id is not null and lease_expires_at is not null)
+  )
+);
+create index bufdir_export_audit_claim_idx
+  on public.bufdir_export_audit (created_at) where status = 'initialised';
+create index bufdir_export_audit_lease_idx
+  on public.bufdir_export_audit (lease_expires_at)
+  where status in ('querying_activities', 'mapping_columns', 'generating_file',
+                   'bundling_attachments', 'storing_file');
+create index bufdir_export_audit_organisation_idx
+  on public.bufdir_export_audit (organisation_id, created_at);
+create index bufdir_export_audit_requested_by_idx
+  on public.bufdir_export_audit (requested_by, created_at);
+comment on table public.bufdir_export_audit is
+  'One row per Bufdir export request: the request, its progress and its result. Never deleted.';
+
+create table public.bufdir_export_audit_events (
+  id bigint generated always as identity primary key,
+  export_id uuid not null references public.bufdir_export_audit (id),
+  from_status public.bufdir_export_status,
+  to_status public.bufdir_export_status not null,
+  occurred_at timestamptz not null default clock_timestamp(),
+  -- user:<auth.uid()>, runner:<runner id> or role:<database role>
+  actor text not null,
+  detail jsonb not null default '{}'::jsonb
+);
+create index bufdir_export_audit_events_export_idx
+  on public.bufdir_export_audit_events (export_id, id);
+comment on table public.bufdir_export_audit_events is
+  'Append-only: one row per status change of an export, written by a trigger.';
+
+----------------------------------------------------------------------------
+-- functions
+----------------------------------------------------------------------------
+
+-- The transition table of DESIGN.md. Re-queueing (in progress -> initialised)
+-- is listed here; the lease condition on it is checked by the trigger.
+create function bufdir_private.is_allowed_transition(
+  p_from public.bufdir_export_status,
+  p_to public.bufdir_export_status
+) returns boolean
+  language sql immutable
+  set search_path = ''
+as $$
+  select case p_from
+    when 'initialised' then
+      p_to in ('querying_activities', 'failed', 'cancelled')
+    when 'querying_activities' then
+      p_to in ('mapping_columns', 'completed_empty', 'failed', 'cancelled', 'initialised')
+    when 'mapping_columns' then
+      p_to in ('generating_file', 'failed', 'cancelled', 'initialised')
+    when 'generating_file' then
+      p_to in ('bundling_attachments', 'storing_file', 'failed', 'cancelled', 'initialised')
+    when 'bundling_attachments' then
+      p_to in ('storing_file', 'failed', 'cancelled', 'initialised')
+    when 'storing_file' then
+      p_to in ('completed', 'failed', 'cancelled', 'initialised')
+    else false
+  end;
+$$;
+revoke execute on function bufdir_private.is_allowed_transition(
+  public.bufdir_export_status, public.bufdir_export_status) from public, anon;
+grant execute on function bufdir_private.is_allowed_transition(
+  public.bufdir_export_status, public.bufdir_export_status)
+  to authenticated, service_role, bufdir_export_runner;
+
+create function bufdir_private.is_terminal(p_status public.bufdir_export_status)
+  returns boolean
+  language sql immutable
+  set search_path = ''
+as $$
+  select p_status in ('completed', 'completed_empty', 'failed', 'cancelled');
+$$;
+revoke execute on function bufdir_private.is_terminal(public.bufdir_export_status)
+  from public, anon;
+grant execute on function bufdir_private.is_terminal(public.bufdir_export_status)
+  to authenticated, service_role, bufdir_export_runner;
+
+-- The database role on whose behalf this statement runs. Inside a security
+-- definer function current_user is the function's owner, but the role GUC
+-- still holds what SET ROLE chose (as PostgREST does per request), and
+-- session_user the login.
+create function bufdir_private.invoking_role() returns text
+  language sql stable
+  set search_path = ''
+as $$
+  select case pg_catalog.current_setting('role')
+    when 'none' then session_user::text
+    else pg_catalog.current_setting('role')
+  end;
+$$;
+revoke execute on function bufdir_private.invoking_role() from public, anon, authenticated;
+
+-- Who is acting, for the event log: the signed-in user, else the runner that
+-- announced itself for this transaction (bufdir_export.runner_id, set by the
+-- runner's queries), else the database role.
+create function bufdir_private.current_actor() returns text
+  language sql stable
+  set search_path = ''
+as $$
+  select coalesce(
+    'user:' || auth.uid()::text,
+    'runner:' || nullif(pg_catalog.current_setting('bufdir_export.runner_id', true), ''),
+    'role:' || bufdir_private.invoking_role()
+  );
+$$;
+revoke execute on function bufdir_private.current_actor() from public, anon, authenticated;
+
+-- BEFORE INSERT: a new export is a request and nothing else.
+create function bufdir_private.bufdir_export_audit_before_insert() returns trigger
+  language plpgsql
+  security definer
+  set search_path = ''
+as $$
+declare
+  v_column text;
+begin
+  if new.status is distinct from 'initialised' then
+    raise exception 'a new export starts as initialised; status is set by the runner, not by the client'
+      using errcode = 'XB004', column = 'status';
+  end if;
+  if new.attempts is distinct from 0 then
+    raise exception 'attempts is set by the runner, not by the client'
+      using errcode = 'XB004', column = 'attempts';
+  end if;
+  foreach v_column in array array[
+    'runner_id', 'lease_expires_at', 'rows_done', 'rows_total', 'row_count', 'file_size_bytes',
+    'file_path', 'download_url', 'download_url_expires_at', 'error_code', 'error_message',
+    'completed_at'
+  ] loop
+    if pg_catalog.to_jsonb(new) -> v_column <> 'null'::jsonb then
+      raise exception '% is set by the runner, not by the client', v_column
+        using errcode = 'XB004', column = v_column;
+    end if;
+  end loop;
+
+  if new.requested_by is null then
+    raise exception 'requested_by is required: sign in, or name the requesting user'
+      using errcode = 'not_null_violation', column = 'requested_by';
+  end if;
+  if not exists (select 1 from public.organisations o where o.id = new.organisation_id) then
+    raise exception 'organisation % does not exist', new.organisation_id
+      using errcode = 'foreign_key_violation',
+            constraint = 'bufdir_export_audit_organisation_id_fkey';
+  end if;
+  if not bufdir_private.is_member(new.organisation_id, new.requested_by) then
+    raise exception 'user % is not a member of organisation %', new.requested_by, new.organisation_id
+      using errcode = 'insufficient_privilege';
+  end if;
+
+  new.created_at := pg_catalog.now();
+  new.updated_at := new.created_at;
+  return new;
+end;
+$$;
+revoke execute on function bufdir_private.bufdir_export_audit_before_insert()
+  from public, anon, authenticated;
+
+-- BEFORE UPDATE: the transition rules.
+create function bufdir_private.bufdir_export_audit_before_update() returns trigger
+  language plpgsql
+  set search_path = ''
+as $$
+begin
+  if bufdir_private.is_terminal(old.status) then
+    raise exception 'export % is %, a terminal status: it never changes again', old.id, old.status
+      using errcode = 'XB003';
+  end if;
+
+  if new.id is distinct from old.id
+     or new.organisation_id is distinct from old.organisation_id
+     or new.requested_by is distinct from old.requested_by
+     or new.period_start is distinct from old.period_start
+     or new.period_end is distinct from old.period_end
+     or new.format is distinct from old.format
+     or new.include_attachments is distinct from old.include_attachments
+     or new.created_at is distinct from old.created_at then
+    raise exception 'export % : the request (organisation, requester, period, format, attachments) never changes after insert', old.id
+      using errcode = 'XB002';
+  end if;
+
+  if new.status is distinct from old.status then
+    if not bufdir_private.is_allowed_transition(old.status, new.status) then
+      raise exception 'export %: transition from % to % is not allowed', old.id, old.status, new.status
+        using errcode = 'XB001';
+    end if;
+    if new.status = 'initialised' and old.lease_expires_at >= pg_catalog.now() then
+      raise exception 'export %: cannot re-queue from % while the lease of runner % runs (until %)',
+          old.id, old.status, old.runner_id, old.lease_expires_at
+        using errcode = 'XB005';
+    end if;
+    if bufdir_private.is_terminal(new.status) then
+      new.completed_at := pg_catalog.clock_timestamp();
+    end if;
+  end if;
+
+  new.updated_at := pg_catalog.clock_timestamp();
+  return new;
+end;
+$$;
+revoke execute on function bufdir_private.bufdir_export_audit_before_update()
+  from public, anon, authenticated;
+
+-- AFTER INSERT OR UPDATE: one event per status change, and a wake-up for
+-- runners whenever there is an export to claim. Security definer: nobody
+-- holds a privilege on the events table that would let them write one.
+create function bufdir_private.bufdir_export_audit_after_write() returns trigger
+  language plpgsql
+  security definer
+  set search_path = ''
+as $$
+declare
+  v_from public.bufdir_export_status;
+begin
+  if tg_op = 'UPDATE' then
+    v_from := old.status;
+  end if;
+  if tg_op = 'INSERT' or new.status is distinct from old.status then
+    insert into public.bufdir_export_audit_events (export_id, from_status, to_status, actor, detail)
+    values (
+      new.id,
+      v_from,
+      new.status,
+      bufdir_private.current_actor(),
+      pg_catalog.jsonb_strip_nulls(pg_catalog.jsonb_build_object(
+        'db_role', bufdir_private.invoking_role(),
+        'runner_id', new.runner_id,
+        'attempts', new.attempts,
+        'error_code', new.error_code
+      ))
+    );
+    if new.status = 'initialised' then
+      perform pg_catalog.pg_notify('bufdir_export', new.id::text);
+    end if;
+  end if;
+  return null;
+end;
+$$;
+revoke execute on function bufdir_private.bufdir_export_audit_after_write()
+  from public, anon, authenticated;
+
+-- Audit records and events are never deleted or truncated, and events are
+-- never updated, whoever asks.
+create function bufdir_private.forbid_audit_change() returns trigger
+  language plpgsql
+  set search_path = ''
+as $$
+begin
+  raise exception '%.% is an audit log: % is not allowed', tg_table_schema, tg_table_name, tg_op
+    using errcode = 'XB006';
+end;
+$$;
+revoke execute on function bufdir_private.forbid_audit_change() from public, anon, authenticated;
+
+-- The requester cancels their own unfinished export.
+create function public.cancel_bufdir_export(p_export_id uuid)
+  returns public.bufdir_export_audit
+  language plpgsql
+  security definer
+  set search_path = ''
+as $$
+declare
+  v_export public.bufdir_export_audit;
+begin
+  select * into v_export
+  from public.bufdir_export_audit e
+  where e.id = p_export_id and e.requested_by = auth.uid()
+  for update;
+  if not found then
+    raise exception 'export % not found among your exports', p_export_id
+      using errcode = 'XB007';
+  end if;
+  if bufdir_private.is_terminal(v_export.status) then
+    raise exception 'export % is already %: only an unfinished export can be cancelled',
+        p_export_id, v_export.status
+      using errcode = 'XB003';
+  end if;
+
+  update public.bufdir_export_audit e
+  set status = 'cancelled'
+  where e.id = p_export_id
+  returning * into v_export;
+  return v_export;
+end;
+$$;
+revoke execute on function public.cancel_bufdir_export(uuid) from public, anon;
+grant execute on function public.cancel_bufdir_export(uuid) to authenticated, service_role;
+
+-- Re-queue exports whose lease expired, or fail them as runner_lost once
+-- they have used max attempts. Every runner calls it periodically; pg_cron
+-- can schedule it too:
+--   select cron.schedule('bufdir-export-reaper', '* * * * *',
+--                        'select bufdir_private.reap_bufdir_exports()');
+create function bufdir_private.reap_bufdir_exports(p_max_attempts integer default 3)
+  returns table (export_id uuid, from_status public.bufdir_export_status,
+                 to_status public.bufdir_export_status)
+  language plpgsql
+  set search_path = ''
+as $$
+begin
+  if p_max_attempts is null or p_max_attempts < 1 then
+    raise exception 'max attempts must be at least 1, not %', p_max_attempts
+      using errcode = 'invalid_parameter_value';
+  end if;
+  return query
+  with expired as (
+    select e.id, e.status
+    from public.bufdir_export_audit e
+    where e.status in ('querying_activities', 'mapping_columns', 'generating_file',
+                       'bundling_attachments', 'storing_file')
+      and e.lease_expires_at < pg_catalog.now()
+    for update skip locked
+  ),
+  reaped as (
+    update public.bufdir_export_audit e
+    set status = case when e.attempts >= p_max_attempts
+                      then 'failed'::public.bufdir_export_status
+                      else 'initialised'::public.bufdir_export_status end,
+        error_code = case when e.attempts >= p_max_attempts then 'runner_lost' end,
+        error_message = case when e.attempts >= p_max_attempts
+          then pg_catalog.format('the runner stopped renewing its lease %s times', e.attempts) end,
+        runner_id = case when e.attempts >= p_max_attempts then e.runner_id end,
+        lease_expires_at = case when e.attempts >= p_max_attempts then e.lease_expires_at end,
+        rows_done = null,
+        rows_total = null
+    from expired x
+    where e.id = x.id
+    returning e.id as reaped_id, x.status as old_status, e.status as new_status
+  )
+  select r.reaped_id, r.old_status, r.new_status from reaped r;
+end;
+$$;
+revoke execute on function bufdir_private.reap_bufdir_exports(integer)
+  from public, anon, authenticated;
+grant execute on function bufdir_private.reap_bufdir_exports(integer)
+  to service_role, bufdir_export_runner;
+
+----------------------------------------------------------------------------
+-- triggers
+----------------------------------------------------------------------------
+
+create trigger bufdir_export_audit_before_insert
+  before insert on public.bufdir_export_audit
+  for each row execute function bufdir_private.bufdir_export_audit_before_insert();
+create trigger bufdir_export_audit_before_update
+  before update on public.bufdir_export_audit
+  for each row execute function bufdir_private.bufdir_export_audit_before_update();
+create trigger bufdir_export_audit_after_write
+  after insert or update on public.bufdir_export_audit
+  for each row execute function bufdir_private.bufdir_export_audit_after_write();
+create trigger bufdir_export_audit_forbid_delete
+  before delete on public.bufdir_export_audit
+  for each row execute function bufdir_private.forbid_audit_change();
+create trigger bufdir_export_audit_forbid_truncate
+  before truncate on public.bufdir_export_audit
+  for each statement execute function bufdir_private.forbid_audit_change();
+create trigger bufdir_export_audit_events_forbid_change
+  before update or delete on public.bufdir_export_audit_events
+  for each row execute function bufdir_private.forbid_audit_change();
+create trigger bufdir_export_audit_events_forbid_truncate
+  before truncate on public.bufdir_export_audit_events
+  for each statement execute function bufdir_private.forbid_audit_change();
+
+-- "Always": these fire under session_replication_role = replica too, so the
+-- rules hold even for a session that switches ordinary triggers off.
+alter table public.bufdir_export_audit enable always trigger bufdir_export_audit_before_insert;
+alter table public.bufdir_export_audit enable always trigger bufdir_export_audit_before_update;
+alter table public.bufdir_export_audit enable always trigger bufdir_export_audit_after_write;
+alter table public.bufdir_export_audit enable always trigger bufdir_export_audit_forbid_delete;
+alter table public.bufdir_export_audit enable always trigger bufdir_export_audit_forbid_truncate;
+alter table public.bufdir_export_audit_events
+  enable always trigger bufdir_export_audit_events_forbid_change;
+alter table public.bufdir_export_audit_events
+  enable always trigger bufdir_export_audit_events_forbid_truncate;
+
+----------------------------------------------------------------------------
+-- policies
+----------------------------------------------------------------------------
+
+alter table public.bufdir_export_audit enable row level security;
+alter table public.bufdir_export_audit_events enable row level security;
+
+-- A requester sees their own exports; an organisation's admin sees all of it.
+create policy bufdir_export_audit_select on public.bufdir_export_audit
+  for select to authenticated
+  using (
+    requested_by = (select auth.uid())
+    or bufdir_private.has_org_role(organisation_id, 'admin')
+  );
+-- A member asks for an export of their own organisation, as themselves.
+create policy bufdir_export_audit_insert on public.bufdir_export_audit
+  for insert to authenticated
+  with check (
+    requested_by = (select auth.uid())
+    and bufdir_private.has_org_role(organisation_id)
+  );
+-- There is no update or delete policy for authenticated: a user cancels
+-- through public.cancel_bufdir_export().
+create policy bufdir_export_audit_select_runner on public.bufdir_export_audit
+  for select to bufdir_export_runner
+  using (true);
+create policy bufdir_export_audit_update_runner on public.bufdir_export_audit
+  for update to bufdir_export_runner
+  using (true)
+  with check (true);
+
+-- An event is visible exactly where its export is (the subquery runs under
+-- the caller's own policies on bufdir_export_audit).
+create policy bufdir_export_audit_events_select on public.bufdir_export_audit_events
+  for select to authenticated
+  using (exists (
+    select 1 from public.bufdir_export_audit e
+    where e.id = bufdir_export_audit_events.export_id
+  ));
+create policy bufdir_export_audit_events_select_runner on public.bufdir_export_audit_events
+  for select to bufdir_export_runner
+  using (true);
+
+----------------------------------------------------------------------------
+-- grants
+----------------------------------------------------------------------------
+
+revoke all on table public.bufdir_export_audit, public.bufdir_export_audit_events
+  from public, anon, authenticated, service_role;
+
+grant select on table public.bufdir_export_audit, public.bufdir_export_audit_events
+  to authenticated, service_role, bufdir_export_runner;
+-- Insert on the whole row, so that a client naming a runner-owned column
+-- hears why from the insert trigger (XB004) rather than a bare 42501.
+grant insert on table public.bufdir_export_audit to authenticated;
+grant insert, update on table public.bufdir_export_audit to service_role;
+-- The runner writes the state and the result, never the request.
+grant update (
+  status, attempts, runner_id, lease_expires_at, rows_done, rows_total, row_count,
+  file_size_bytes, file_path, download_url, download_url_expires_at, error_code, error_message
+) on table public.bufdir_export_audit to bufdir_export_runner;
+
+----------------------------------------------------------------------------
+-- realtime
+----------------------------------------------------------------------------
+
+-- App clients subscribe with postgres_changes; Realtime applies the RLS
+-- policies above, so each client sees only the rows it may select.
+alter publication supabase_realtime add table public.bufdir_export_audit;
