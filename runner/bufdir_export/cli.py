@@ -1,0 +1,169 @@
+"""The ``bufdir-export`` command line."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable, Coroutine
+from functools import wraps
+from typing import Annotated, Any, NoReturn, ParamSpec, TypeVar
+
+import psycopg
+import typer
+from pydantic import ValidationError
+from rich.console import Console
+from rich.table import Table
+
+from ._db_errors import translate_error
+from ._errors import BufdirExportError
+from ._migrations import migrate as apply_migrations
+from ._queries import load_queries
+from ._seed import apply_demo_seed
+from ._settings import Settings
+
+__all__ = ["app", "main"]
+
+app = typer.Typer(
+    name="bufdir-export",
+    help="Bufdir annual report exports: a Postgres state machine and its runner.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+_out = Console()
+_err = Console(stderr=True)
+
+P = ParamSpec("P")
+R = TypeVar("R")
+
+
+def _one_line_errors(command: Callable[P, R]) -> Callable[P, R]:
+    """Every expected failure ends as one line on stderr and exit code 1."""
+
+    @wraps(command)
+    def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
+        try:
+            return command(*args, **kwargs)
+        except psycopg.Error as error:
+            _fail(str(translate_error(error)))
+        except BufdirExportError as error:
+            _fail(str(error))
+        except ValidationError as error:
+            first = error.errors()[0]
+            _fail(f"invalid setting {'.'.join(map(str, first['loc']))}: {first['msg']}")
+
+    return wrapper
+
+
+def _fail(message: str) -> NoReturn:
+    _err.print(f"[red]error:[/red] {message}", highlight=False, soft_wrap=True)
+    raise typer.Exit(1)
+
+
+def _run(coroutine: Coroutine[Any, Any, R]) -> R:
+    return asyncio.run(coroutine)
+
+
+def _configured_conninfo(settings: Settings) -> str:
+    conninfo = settings.conninfo()
+    if conninfo is None:
+        raise BufdirExportError(
+            "no database configured: set DATABASE_URL (or the libpq PG* variables)"
+        )
+    return conninfo
+
+
+@app.command()
+@_one_line_errors
+def migrate() -> None:
+    """Apply supabase/migrations to DATABASE_URL, recorded as the Supabase CLI records them.
+
+    Each file runs in one transaction; files already applied (by this command
+    or by `supabase db push`) are skipped, so running it twice changes nothing.
+    """
+    settings = Settings()
+
+    async def go() -> None:
+        async with await psycopg.AsyncConnection.connect(
+            _configured_conninfo(settings), autocommit=True
+        ) as conn:
+            report = await apply_migrations(conn, load_queries())
+        for migration in report.applied:
+            _out.print(f"applied  {migration.version}_{migration.name}")
+        _out.print(
+            f"{len(report.applied)} applied, {len(report.already_applied)} already applied"
+        )
+
+    _run(go())
+
+
+@app.command()
+@_one_line_errors
+def seed(
+    organisation: Annotated[
+        str | None,
+        typer.Option("--org", help="Organisation slug for generated activities (e.g. nhf)."),
+    ] = None,
+    activities: Annotated[
+        int,
+        typer.Option(min=1, max=10_000_000, help="How many activities to generate (with --org)."),
+    ] = 10_000,
+    random_seed: Annotated[int, typer.Option("--seed", help="Seed of the generator.")] = 0,
+) -> None:
+    """Load the demo data (supabase/seed.sql), or with --org generate activities with COPY."""
+    settings = Settings()
+
+    async def go() -> None:
+        async with await psycopg.AsyncConnection.connect(
+            _configured_conninfo(settings), autocommit=True
+        ) as conn:
+            if organisation is None:
+                await apply_demo_seed(conn)
+                _out.print("demo data loaded: nhf, blindeforbundet, hlf")
+                return
+            from ._generate import generate_activities
+
+            written = await generate_activities(
+                conn, organisation_slug=organisation, count=activities, seed=random_seed
+            )
+            _out.print(f"{written} activities generated for {organisation}")
+
+    _run(go())
+
+
+@app.command()
+@_one_line_errors
+def demo(
+    keep: Annotated[
+        bool, typer.Option(help="Keep the demo database (on a configured server).")
+    ] = False,
+) -> None:
+    """Migrate and seed a fresh database, then request an export as each organisation's admin.
+
+    Uses a private throwaway PostgreSQL server unless DATABASE_URL is set; on a
+    configured server it works in a new database of its own.
+    """
+    from ._demo import run_demo
+
+    report = _run(run_demo(Settings(), keep=keep))
+    _out.print(f"[bold]Database[/bold]: {report.where}")
+    _out.print(f"[bold]Migrations applied[/bold]: {', '.join(report.migrations)}")
+
+    organisations = Table(title="Demo data")
+    for header in ("organisation", "members", "chapters", "counties", "activities", "attachments"):
+        organisations.add_column(header, justify="left" if header == "organisation" else "right")
+    for row in report.organisations:
+        organisations.add_row(*(str(value) for value in row))
+    _out.print(organisations)
+
+    exports = Table(title="Export requests (inserted as each organisation's admin)")
+    for header in ("organisation", "export id", "period", "status", "events"):
+        exports.add_column(header)
+    for row in report.exports:
+        exports.add_row(*(str(value) for value in row))
+    _out.print(exports)
+    for line in report.refusals:
+        _out.print(f"refused, as it should be: {line}")
+
+
+def main() -> None:
+    app()

@@ -1,0 +1,20 @@
+-- name: organisation_summary
+select
+  o.slug,
+  (select count(*) from public.organisation_members m where m.organisation_id = o.id) as members,
+  (select count(*) from public.local_chapters c where c.organisation_id = o.id) as chapters,
+  (select count(distinct c.county_code) from public.local_chapters c
+    where c.organisation_id = o.id) as counties,
+  (select count(*) from public.activities a where a.organisation_id = o.id) as activities,
+  (select count(*) from public.activity_attachments t where t.organisation_id = o.id)
+    as attachments
+from public.organisations o
+order by o.slug;
+
+-- name: organisation_members_by_role
+-- One user of each organisation holding the given role, with the organisation.
+select distinct on (o.slug) o.slug, o.id as organisation_id, m.user_id
+from public.organisations o
+join public.organisation_members m on m.organisation_id = o.id
+where m.role = %(role)s
+order by o.slug, m.user_id;
