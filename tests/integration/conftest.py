@@ -1,0 +1,45 @@
+"""Fixtures of the integration tests."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import AsyncIterator
+from typing import Any
+
+import psycopg
+import pytest
+
+from tests.integration.contract import World
+
+
+@pytest.fixture
+async def world(conn: psycopg.AsyncConnection[Any]) -> AsyncIterator[World]:
+    ids = [uuid.uuid4() for _ in range(9)]
+    world = World(*ids)
+    users = ids[2:]
+    await conn.execute(
+        "insert into auth.users (id, email) select u, u::text || '@test.example'"
+        " from unnest(%s::uuid[]) u",
+        [users],
+    )
+    await conn.execute(
+        "insert into public.organisations (id, slug, name) values"
+        " (%s, %s, 'Organisation A'), (%s, %s, 'Organisation B')",
+        [world.org_a, f"a-{ids[0].hex[:8]}", world.org_b, f"b-{ids[1].hex[:8]}"],
+    )
+    memberships = [
+        (world.org_a, world.member_a, "member"),
+        (world.org_a, world.member_a2, "member"),
+        (world.org_a, world.coordinator_a, "coordinator"),
+        (world.org_a, world.admin_a, "admin"),
+        (world.org_b, world.admin_b, "admin"),
+        (world.org_a, world.member_ab, "member"),
+        (world.org_b, world.member_ab, "member"),
+    ]
+    async with conn.cursor() as cursor:
+        await cursor.executemany(
+            "insert into public.organisation_members (organisation_id, user_id, role)"
+            " values (%s, %s, %s)",
+            memberships,
+        )
+    yield world
