@@ -1,0 +1,63 @@
+"""pg_notify('bufdir_export', <id>) on insert and on re-queue, seen through a real LISTEN."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from typing import Any
+
+import psycopg
+import pytest
+
+from tests.integration.contract import World, act_as, expire_lease, new_export, update_to
+
+
+@pytest.fixture
+async def listener(database: str) -> AsyncIterator[psycopg.AsyncConnection[Any]]:
+    async with await psycopg.AsyncConnection.connect(database, autocommit=True) as conn:
+        await conn.execute("listen bufdir_export")
+        yield conn
+
+
+async def _payloads(listener: psycopg.AsyncConnection[Any], timeout: float = 1.0) -> list[str]:
+    return [n.payload async for n in listener.notifies(timeout=timeout) if n.channel == "bufdir_export"]
+
+
+async def test_an_insert_by_a_member_notifies_its_id_on_commit(
+    conn: psycopg.AsyncConnection[Any], listener: psycopg.AsyncConnection[Any], world: World
+) -> None:
+    async with conn.transaction():
+        await act_as(conn, "authenticated", world.member_a)
+        row = await (
+            await conn.execute(
+                "insert into public.bufdir_export_audit (organisation_id, period_start, period_end)"
+                " values (%s, '2025-01-01', '2025-12-31') returning id",
+                [world.org_a],
+            )
+        ).fetchone()
+        # Not before the commit: a runner must never wake up for a row it cannot see yet.
+        assert await _payloads(listener, timeout=0.2) == []
+    assert row is not None
+
+    assert await _payloads(listener) == [str(row[0])]
+
+
+async def test_a_requeue_notifies_and_other_transitions_do_not(
+    conn: psycopg.AsyncConnection[Any], listener: psycopg.AsyncConnection[Any], world: World
+) -> None:
+    export_id = await new_export(conn, world, "generating_file")
+    assert await _payloads(listener) == [str(export_id)]  # the insert
+
+    await expire_lease(conn, export_id)
+    await conn.execute(update_to("initialised"), {"id": export_id})
+    await conn.execute(update_to("querying_activities"), {"id": export_id})
+    await conn.execute(update_to("failed"), {"id": export_id})
+
+    assert await _payloads(listener) == [str(export_id)]
+
+
+async def test_a_rolled_back_insert_notifies_nobody(
+    conn: psycopg.AsyncConnection[Any], listener: psycopg.AsyncConnection[Any], world: World
+) -> None:
+    async with conn.transaction(force_rollback=True):
+        await new_export(conn, world)
+    assert await _payloads(listener, timeout=0.5) == []
