@@ -8,11 +8,10 @@ PostgreSQL server binaries (also when the tests run as root).
 
 from __future__ import annotations
 
-import os
 import secrets
 import shutil
 import subprocess
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 from typing import Any
 
 import psycopg
@@ -155,8 +154,3 @@ async def conn(database: str) -> AsyncIterator[psycopg.AsyncConnection[Any]]:
     """A superuser connection (autocommit) to this test's database."""
     async with await psycopg.AsyncConnection.connect(database, autocommit=True) as connection:
         yield connection
-
-
-@pytest.fixture
-def pgtap_required() -> Iterator[bool]:
-    yield os.environ.get("BUFDIR_EXPORT_REQUIRE_PGTAP") == "1"

@@ -64,7 +64,9 @@ async def _demo_in(conninfo: str, queries: Queries, report: DemoReport) -> None:
         migrated = await migrate(conn, queries)
         report.migrations = [f"{m.version}_{m.name}" for m in migrated.applied]
         await apply_demo_seed(conn)
-        report.organisations = list(await (await conn.execute(queries["organisation_summary"])).fetchall())
+        report.organisations = list(
+            await (await conn.execute(queries["organisation_summary"])).fetchall()
+        )
 
         admins = await (
             await conn.execute(queries["organisation_members_by_role"], {"role": "admin"})
@@ -86,7 +88,13 @@ async def _demo_in(conninfo: str, queries: Queries, report: DemoReport) -> None:
                     await conn.execute(queries["export_event_count"], {"export_id": export_id})
                 ).fetchone()
             report.exports.append(
-                (slug, export_id, f"{_PERIOD[0]:%d.%m.%Y}-{_PERIOD[1]:%d.%m.%Y}", status, events[0] if events else 0)
+                (
+                    slug,
+                    export_id,
+                    f"{_PERIOD[0]:%d.%m.%Y}-{_PERIOD[1]:%d.%m.%Y}",
+                    status,
+                    events[0] if events else 0,
+                )
             )
 
         # The database, not the client, decides who may ask: a member of one

@@ -39,6 +39,7 @@ _SEARCH_GLOBS = (
     "/usr/local/opt/postgresql@*/bin",
 )
 _REQUIRED = ("initdb", "postgres")
+_START_TIMEOUT = 60.0
 
 # Fast and throwaway: nothing here has to survive a power cut.
 _SERVER_SETTINGS = {
@@ -147,9 +148,7 @@ class EmbeddedPostgres:
 
     def conninfo(self, dbname: str = "postgres") -> str:
         """A libpq connection string for the superuser on ``dbname``."""
-        return make_conninfo(
-            host="127.0.0.1", port=self._port, user=self._superuser, dbname=dbname
-        )
+        return make_conninfo(host="127.0.0.1", port=self._port, user=self._superuser, dbname=dbname)
 
     async def __aenter__(self) -> Self:
         try:
@@ -223,8 +222,8 @@ class EmbeddedPostgres:
             log.close()
         await self._wait_ready()
 
-    async def _wait_ready(self, timeout: float = 60.0) -> None:
-        deadline = asyncio.get_running_loop().time() + timeout
+    async def _wait_ready(self) -> None:
+        deadline = asyncio.get_running_loop().time() + _START_TIMEOUT
         while True:
             assert self._process is not None  # noqa: S101 - set by start()
             if self._process.returncode is not None:
@@ -237,7 +236,7 @@ class EmbeddedPostgres:
             except psycopg.OperationalError:
                 if asyncio.get_running_loop().time() > deadline:
                     raise EmbeddedPostgresError(
-                        f"the server did not accept connections within {timeout:.0f} s: "
+                        f"the server did not accept connections within {_START_TIMEOUT:.0f} s: "
                         f"{self._log_tail()}"
                     ) from None
                 await asyncio.sleep(0.05)

@@ -12,7 +12,7 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, LiteralString, cast
+from typing import Any
 
 import psycopg
 
@@ -69,13 +69,10 @@ async def migrate(
     try:
         if shim:
             await _apply_script(conn, "shim", split_statements(shim_file().read_text("utf-8")))
-        for name in (
-            "create_migrations_schema",
-            "create_migrations_table",
-            "add_migrations_statements_column",
-            "add_migrations_name_column",
-        ):
-            await conn.execute(queries[name])
+        await conn.execute(queries["create_migrations_schema"])
+        await conn.execute(queries["create_migrations_table"])
+        await conn.execute(queries["add_migrations_statements_column"])
+        await conn.execute(queries["add_migrations_name_column"])
         rows = await (await conn.execute(queries["applied_migrations"])).fetchall()
         done = {row[0] for row in rows}
         applied = []
@@ -116,7 +113,7 @@ async def _execute_all(
     for number, statement in enumerate(statements, start=1):
         try:
             # Migration files are this project's own SQL, run as written.
-            await conn.execute(cast(LiteralString, statement))
+            await conn.execute(statement)
         except psycopg.Error as error:
             cause = translate_error(error)
             raise MigrationError(

@@ -10,7 +10,7 @@ import re
 from collections.abc import Mapping
 from pathlib import Path
 from types import MappingProxyType
-from typing import LiteralString, cast
+from typing import LiteralString
 
 from ._resources import queries_dir
 
@@ -35,5 +35,5 @@ def load_queries(directory: Path | None = None) -> Queries:
             body = text[match.end() : end].strip()
             if not body:
                 raise ValueError(f"query {name!r} in {path.name} is empty")
-            queries[name] = cast(LiteralString, body)
+            queries[name] = body
     return MappingProxyType(queries)

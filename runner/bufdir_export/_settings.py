@@ -29,7 +29,8 @@ class Settings(BaseSettings):
     database_url: SecretStr | None = Field(
         default=None,
         validation_alias=AliasChoices("DATABASE_URL", "BUFDIR_EXPORT_DATABASE_URL"),
-        description="libpq connection string or URL of the database (a secret: may hold a password).",
+        description="libpq connection string or URL of the database "
+        "(a secret: it may hold a password).",
     )
     pg_bindir: Path | None = Field(
         default=None,

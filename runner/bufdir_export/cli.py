@@ -89,9 +89,7 @@ def migrate() -> None:
             report = await apply_migrations(conn, load_queries())
         for migration in report.applied:
             _out.print(f"applied  {migration.version}_{migration.name}")
-        _out.print(
-            f"{len(report.applied)} applied, {len(report.already_applied)} already applied"
-        )
+        _out.print(f"{len(report.applied)} applied, {len(report.already_applied)} already applied")
 
     _run(go())
 

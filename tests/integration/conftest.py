@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import AsyncIterator
 from typing import Any
 
 import psycopg
@@ -13,7 +12,7 @@ from tests.integration.contract import World
 
 
 @pytest.fixture
-async def world(conn: psycopg.AsyncConnection[Any]) -> AsyncIterator[World]:
+async def world(conn: psycopg.AsyncConnection[Any]) -> World:
     ids = [uuid.uuid4() for _ in range(9)]
     world = World(*ids)
     users = ids[2:]
@@ -42,4 +41,4 @@ async def world(conn: psycopg.AsyncConnection[Any]) -> AsyncIterator[World]:
             " values (%s, %s, %s)",
             memberships,
         )
-    yield world
+    return world

@@ -88,7 +88,8 @@ _PAYLOAD: Mapping[str, str] = {
         " lease_expires_at = now() + interval '5 minutes'"
     ),
     "completed": (
-        "row_count = 3, file_size_bytes = 100, file_path = organisation_id || '/' || id || '/r.xlsx',"
+        "row_count = 3, file_size_bytes = 100,"
+        " file_path = organisation_id || '/' || id || '/r.xlsx',"
         " download_url = 'http://localhost/x', download_url_expires_at = now() + interval '1 day'"
     ),
     "completed_empty": "row_count = 0",
@@ -116,7 +117,9 @@ class World:
     outsider: uuid.UUID  # signed in, member of nothing
 
 
-async def act_as(conn: psycopg.AsyncConnection[Any], role: str, user: uuid.UUID | None = None) -> None:
+async def act_as(
+    conn: psycopg.AsyncConnection[Any], role: str, user: uuid.UUID | None = None
+) -> None:
     """Within the current transaction, become ``role`` (and ``user``, as PostgREST does)."""
     claims = {"role": role} if user is None else {"sub": str(user), "role": role}
     await conn.execute("select set_config('request.jwt.claims', %s, true)", [json.dumps(claims)])
@@ -156,10 +159,10 @@ async def expire_lease(conn: psycopg.AsyncConnection[Any], export_id: uuid.UUID)
     )
 
 
-
-
 @contextlib.contextmanager
-def raises_sqlstate(sqlstate: str, *, constraint: str | None = None) -> Iterator[list[psycopg.Error]]:
+def raises_sqlstate(
+    sqlstate: str, *, constraint: str | None = None
+) -> Iterator[list[psycopg.Error]]:
     """Expect a database error with this SQLSTATE (and constraint name, if given)."""
     caught: list[psycopg.Error] = []
     try:

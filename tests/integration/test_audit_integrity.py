@@ -106,7 +106,9 @@ async def test_events_are_never_updated(
     async with conn.transaction(force_rollback=True):
         await _become(conn, role, world)
         with raises_sqlstate(EXPECTED[role]):
-            await conn.execute("update public.bufdir_export_audit_events set actor = 'someone else'")
+            await conn.execute(
+                "update public.bufdir_export_audit_events set actor = 'someone else'"
+            )
 
 
 @pytest.mark.parametrize("role", ["postgres", "service_role"])
@@ -143,15 +145,21 @@ async def test_the_runner_has_no_privilege_on_request_fields(
 @pytest.mark.parametrize("status", sorted(TERMINAL))
 @pytest.mark.parametrize(
     "assignment",
-    ["error_message = 'rewritten'", "download_url = 'http://elsewhere/'", "runner_id = 'other'",
-     "status = status"],
+    [
+        "error_message = 'rewritten'",
+        "download_url = 'http://elsewhere/'",
+        "runner_id = 'other'",
+        "status = status",
+    ],
 )
 async def test_terminal_rows_never_change(
     conn: psycopg.AsyncConnection[Any], world: World, status: str, assignment: str
 ) -> None:
     export_id = await new_export(conn, world, status)
     before = await (
-        await conn.execute("select to_jsonb(e) from public.bufdir_export_audit e where id = %s", [export_id])
+        await conn.execute(
+            "select to_jsonb(e) from public.bufdir_export_audit e where id = %s", [export_id]
+        )
     ).fetchone()
 
     with raises_sqlstate("XB003"):
@@ -160,7 +168,9 @@ async def test_terminal_rows_never_change(
         )
 
     after = await (
-        await conn.execute("select to_jsonb(e) from public.bufdir_export_audit e where id = %s", [export_id])
+        await conn.execute(
+            "select to_jsonb(e) from public.bufdir_export_audit e where id = %s", [export_id]
+        )
     ).fetchone()
     assert after == before
 
@@ -183,8 +193,11 @@ async def test_every_transition_leaves_exactly_one_event_with_its_actor(
         await conn.execute("select set_config('bufdir_export.runner_id', 'runner-7', true)")
         await conn.execute("set local role bufdir_export_runner")
         for status, extra in [
-            ("querying_activities", ", runner_id = 'runner-7', attempts = 1,"
-             " lease_expires_at = now() + interval '1 minute'"),
+            (
+                "querying_activities",
+                ", runner_id = 'runner-7', attempts = 1,"
+                " lease_expires_at = now() + interval '1 minute'",
+            ),
             ("querying_activities", ", rows_total = 10, rows_done = 5"),  # no status change
             ("mapping_columns", ""),
         ]:

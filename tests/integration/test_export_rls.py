@@ -50,7 +50,8 @@ async def test_a_member_requests_for_their_organisation_as_themselves(
 
     row = await (
         await conn.execute(
-            "select requested_by, status::text, attempts from public.bufdir_export_audit where id = %s",
+            "select requested_by, status::text, attempts from public.bufdir_export_audit"
+            " where id = %s",
             [export_id],
         )
     ).fetchone()
@@ -90,7 +91,9 @@ async def test_members_see_their_own_admins_their_organisation_nobody_another(
     mine = await _request(conn, world.member_a, world.org_a)
     colleague = await _request(conn, world.member_a2, world.org_a)
     dual_in_b = await _request(conn, world.member_ab, world.org_b)
-    other_org = await new_export(conn, world, organisation_id=world.org_b, requested_by=world.admin_b)
+    other_org = await new_export(
+        conn, world, organisation_id=world.org_b, requested_by=world.admin_b
+    )
 
     for table in ("bufdir_export_audit", "bufdir_export_audit_events"):
         assert await _visible(conn, world.member_a, table) == {mine}

@@ -133,6 +133,7 @@ async def test_shim_changes_nothing_where_supabase_auth_exists(
             )
         ).fetchone()
 
-    assert uid is not None and str(uid[0]) == "00000000-0000-0000-0000-00000000abcd"
+    assert uid is not None
+    assert str(uid[0]) == "00000000-0000-0000-0000-00000000abcd"
     assert columns == (["id", "email", "marker"],)
     assert functions == (["uid"],)

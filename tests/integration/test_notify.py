@@ -18,8 +18,11 @@ async def listener(database: str) -> AsyncIterator[psycopg.AsyncConnection[Any]]
         yield conn
 
 
-async def _payloads(listener: psycopg.AsyncConnection[Any], timeout: float = 1.0) -> list[str]:
-    return [n.payload async for n in listener.notifies(timeout=timeout) if n.channel == "bufdir_export"]
+async def _payloads(listener: psycopg.AsyncConnection[Any], wait: float = 1.0) -> list[str]:
+    """Every notification that arrives within ``wait`` seconds."""
+    return [
+        n.payload async for n in listener.notifies(timeout=wait) if n.channel == "bufdir_export"
+    ]
 
 
 async def test_an_insert_by_a_member_notifies_its_id_on_commit(
@@ -35,7 +38,7 @@ async def test_an_insert_by_a_member_notifies_its_id_on_commit(
             )
         ).fetchone()
         # Not before the commit: a runner must never wake up for a row it cannot see yet.
-        assert await _payloads(listener, timeout=0.2) == []
+        assert await _payloads(listener, wait=0.2) == []
     assert row is not None
 
     assert await _payloads(listener) == [str(row[0])]
@@ -60,4 +63,4 @@ async def test_a_rolled_back_insert_notifies_nobody(
 ) -> None:
     async with conn.transaction(force_rollback=True):
         await new_export(conn, world)
-    assert await _payloads(listener, timeout=0.5) == []
+    assert await _payloads(listener, wait=0.5) == []

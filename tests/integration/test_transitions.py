@@ -115,6 +115,8 @@ async def test_requeue_is_refused_while_the_lease_runs(
     await expire_lease(conn, export_id)
     await conn.execute(update_to("initialised"), {"id": export_id})
     status = await (
-        await conn.execute("select status::text from public.bufdir_export_audit where id = %s", [export_id])
+        await conn.execute(
+            "select status::text from public.bufdir_export_audit where id = %s", [export_id]
+        )
     ).fetchone()
     assert status == ("initialised",)
