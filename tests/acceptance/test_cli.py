@@ -1,0 +1,81 @@
+"""The `bufdir-export` command through its real entry point, in a subprocess."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+from bufdir_export._migrations import discover_migrations
+
+ENTRY_POINT = Path(sys.executable).parent / "bufdir-export"
+_LIBPQ = ("PGHOST", "PGHOSTADDR", "PGPORT", "PGDATABASE", "PGUSER", "PGSERVICE", "DATABASE_URL")
+
+
+@dataclass(frozen=True)
+class Run:
+    code: int
+    out: str
+    err: str
+
+
+async def bufdir_export(*args: str, database_url: str | None = None, timeout: float = 180) -> Run:
+    env = {name: value for name, value in os.environ.items() if name not in _LIBPQ}
+    env["COLUMNS"] = "200"
+    if database_url is not None:
+        env["DATABASE_URL"] = database_url
+    process = await asyncio.create_subprocess_exec(
+        str(ENTRY_POINT),
+        *args,
+        env=env,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
+    )
+    out, err = await asyncio.wait_for(process.communicate(), timeout)
+    assert process.returncode is not None
+    return Run(process.returncode, out.decode(), err.decode())
+
+
+def assert_one_line_error(run: Run, *fragments: str) -> None:
+    assert run.code != 0
+    lines = run.err.strip().splitlines()
+    assert len(lines) == 1, run.err
+    assert lines[0].startswith("error: "), run.err
+    assert "Traceback" not in run.err
+    for fragment in fragments:
+        assert fragment in lines[0], run.err
+
+
+async def test_help_lists_the_commands() -> None:
+    run = await bufdir_export("--help")
+    assert run.code == 0
+    for command in ("migrate", "seed", "demo"):
+        assert command in run.out
+
+
+async def test_migrate_without_a_database_says_so_in_one_line() -> None:
+    run = await bufdir_export("migrate")
+    assert_one_line_error(run, "no database configured", "DATABASE_URL")
+
+
+async def test_an_unreachable_database_is_one_line_without_the_password() -> None:
+    run = await bufdir_export(
+        "migrate", database_url="postgresql://someone:sekrit-pw@127.0.0.1:1/app?connect_timeout=2"
+    )
+    assert_one_line_error(run, "127.0.0.1")
+    assert "sekrit-pw" not in run.err + run.out
+
+
+async def test_migrate_applies_then_changes_nothing(empty_database: str) -> None:
+    versions = [m.version for m in discover_migrations()]
+
+    first = await bufdir_export("migrate", database_url=empty_database)
+    second = await bufdir_export("migrate", database_url=empty_database)
+
+    assert first.code == 0, first.err
+    assert [line.split()[1].split("_")[0] for line in first.out.splitlines()[:-1]] == versions
+    assert first.out.splitlines()[-1] == f"{len(versions)} applied, 0 already applied"
+    assert second.code == 0, second.err
+    assert second.out.strip() == f"0 applied, {len(versions)} already applied"

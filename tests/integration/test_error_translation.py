@@ -1,0 +1,92 @@
+"""Database errors become the package's exceptions, by SQLSTATE and constraint name."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import psycopg
+import pytest
+
+from bufdir_export import (
+    DatabaseUnavailable,
+    ExportFinished,
+    InvalidRequest,
+    InvalidTransition,
+    LeaseNotExpired,
+    PermissionDenied,
+    RunnerOwnedColumn,
+)
+from bufdir_export._db_errors import translate_error
+from tests.integration.contract import World, act_as, new_export, update_to
+
+
+async def _translated(conn: psycopg.AsyncConnection[Any], statement: str, params: Any) -> Exception:
+    try:
+        async with conn.transaction():
+            await conn.execute(statement, params)
+    except psycopg.Error as error:
+        return translate_error(error)
+    raise AssertionError("the statement succeeded")
+
+
+async def test_contract_errors_become_their_own_exceptions(
+    conn: psycopg.AsyncConnection[Any], world: World
+) -> None:
+    initialised = await new_export(conn, world)
+    running = await new_export(conn, world, "mapping_columns")
+    done = await new_export(conn, world, "completed")
+
+    transition = await _translated(conn, update_to("completed"), {"id": initialised})
+    requeue = await _translated(conn, update_to("initialised"), {"id": running})
+    finished = await _translated(conn, update_to("failed"), {"id": done})
+    forged = await _translated(
+        conn,
+        "insert into public.bufdir_export_audit"
+        " (organisation_id, requested_by, period_start, period_end, status)"
+        " values (%s, %s, '2025-01-01', '2025-12-31', 'completed')",
+        [world.org_a, world.member_a],
+    )
+    period = await _translated(
+        conn,
+        "insert into public.bufdir_export_audit"
+        " (organisation_id, requested_by, period_start, period_end)"
+        " values (%s, %s, '2025-12-31', '2025-01-01')",
+        [world.org_a, world.member_a],
+    )
+
+    assert isinstance(transition, InvalidTransition)
+    assert transition.sqlstate == "XB001"
+    assert "from initialised to completed" in str(transition)
+    assert isinstance(requeue, LeaseNotExpired)
+    assert isinstance(finished, ExportFinished)
+    assert isinstance(forged, RunnerOwnedColumn)
+    assert isinstance(period, InvalidRequest)
+    assert period.constraint == "bufdir_export_audit_period_order_check"
+
+
+async def test_rls_refusal_is_permission_denied(
+    conn: psycopg.AsyncConnection[Any], world: World
+) -> None:
+    try:
+        async with conn.transaction():
+            await act_as(conn, "authenticated", world.outsider)
+            await conn.execute(
+                "insert into public.bufdir_export_audit (organisation_id, period_start, period_end)"
+                " values (%s, '2025-01-01', '2025-12-31')",
+                [world.org_a],
+            )
+    except psycopg.Error as error:
+        refused = translate_error(error)
+    else:
+        pytest.fail("an outsider requested an export")
+    assert isinstance(refused, PermissionDenied)
+    assert refused.sqlstate == "42501"
+
+
+async def test_an_unreachable_server_is_unavailable_and_says_no_password() -> None:
+    conninfo = "host=127.0.0.1 port=1 user=someone password=sekrit-password connect_timeout=2"
+    with pytest.raises(psycopg.OperationalError) as raised:
+        await psycopg.AsyncConnection.connect(conninfo)
+    translated = translate_error(raised.value)
+    assert isinstance(translated, DatabaseUnavailable)
+    assert "sekrit-password" not in str(translated)
