@@ -1,0 +1,274 @@
+-- The runner's side of the state machine: every write a runner makes is one
+-- of these functions. Each announces the runner for the event log, updates
+-- the export only WHERE it is in the expected status AND held by this runner,
+-- and raises XB008 (lease lost) when nothing matched, so a runner that lost
+-- its export (lease expired and re-queued, or cancelled by the user) never
+-- overwrites it afterwards.
+
+----------------------------------------------------------------------------
+-- functions
+----------------------------------------------------------------------------
+
+-- Why a guarded write matched nothing, as an exception.
+create function bufdir_private.raise_lease_lost(
+  p_export_id uuid,
+  p_runner_id text,
+  p_expected public.bufdir_export_status
+) returns void
+  language plpgsql
+  set search_path = ''
+as $$
+declare
+  v_status public.bufdir_export_status;
+  v_runner text;
+begin
+  select e.status, e.runner_id into v_status, v_runner
+  from public.bufdir_export_audit e
+  where e.id = p_export_id;
+  if not found then
+    raise exception 'export % does not exist', p_export_id using errcode = 'XB007';
+  end if;
+  raise exception 'runner % no longer holds export % (expected %, it is % and held by %)',
+      p_runner_id, p_export_id, coalesce(p_expected::text, 'in progress'), v_status,
+      coalesce(v_runner, 'no runner')
+    using errcode = 'XB008';
+end;
+$$;
+revoke execute on function bufdir_private.raise_lease_lost(uuid, text, public.bufdir_export_status)
+  from public, anon, authenticated;
+grant execute on function bufdir_private.raise_lease_lost(uuid, text, public.bufdir_export_status)
+  to service_role, bufdir_export_runner;
+
+-- Claim the oldest waiting export: initialised -> querying_activities, with
+-- this runner, one more attempt and a lease. SKIP LOCKED: two runners never
+-- take the same export, and neither waits for the other.
+create function bufdir_private.claim_bufdir_export(p_runner_id text, p_lease_seconds integer)
+  returns setof public.bufdir_export_audit
+  language plpgsql
+  set search_path = ''
+as $$
+begin
+  perform pg_catalog.set_config('bufdir_export.runner_id', p_runner_id, true);
+  return query
+  update public.bufdir_export_audit e
+  set status = 'querying_activities',
+      runner_id = p_runner_id,
+      attempts = e.attempts + 1,
+      lease_expires_at = pg_catalog.now() + pg_catalog.make_interval(secs => p_lease_seconds),
+      rows_done = null,
+      rows_total = null
+  where e.id = (
+    select w.id
+    from public.bufdir_export_audit w
+    where w.status = 'initialised'
+    order by w.created_at, w.id
+    limit 1
+    for update skip locked
+  )
+  returning e.*;
+end;
+$$;
+revoke execute on function bufdir_private.claim_bufdir_export(text, integer)
+  from public, anon, authenticated;
+grant execute on function bufdir_private.claim_bufdir_export(text, integer)
+  to service_role, bufdir_export_runner;
+
+-- Move a held export to its next pipeline status, renewing the lease.
+create function bufdir_private.advance_bufdir_export(
+  p_export_id uuid,
+  p_runner_id text,
+  p_from public.bufdir_export_status,
+  p_to public.bufdir_export_status,
+  p_lease_seconds integer
+) returns public.bufdir_export_audit
+  language plpgsql
+  set search_path = ''
+as $$
+declare
+  v_export public.bufdir_export_audit;
+begin
+  perform pg_catalog.set_config('bufdir_export.runner_id', p_runner_id, true);
+  update public.bufdir_export_audit e
+  set status = p_to,
+      lease_expires_at = pg_catalog.now() + pg_catalog.make_interval(secs => p_lease_seconds)
+  where e.id = p_export_id and e.status = p_from and e.runner_id = p_runner_id
+  returning e.* into v_export;
+  if not found then
+    perform bufdir_private.raise_lease_lost(p_export_id, p_runner_id, p_from);
+  end if;
+  return v_export;
+end;
+$$;
+revoke execute on function bufdir_private.advance_bufdir_export(
+  uuid, text, public.bufdir_export_status, public.bufdir_export_status, integer)
+  from public, anon, authenticated;
+grant execute on function bufdir_private.advance_bufdir_export(
+  uuid, text, public.bufdir_export_status, public.bufdir_export_status, integer)
+  to service_role, bufdir_export_runner;
+
+-- Renew the lease of a held export and record its progress (rows done of
+-- rows total); the status does not change.
+create function bufdir_private.heartbeat_bufdir_export(
+  p_export_id uuid,
+  p_runner_id text,
+  p_lease_seconds integer,
+  p_rows_done bigint default null,
+  p_rows_total bigint default null
+) returns public.bufdir_export_audit
+  language plpgsql
+  set search_path = ''
+as $$
+declare
+  v_export public.bufdir_export_audit;
+begin
+  perform pg_catalog.set_config('bufdir_export.runner_id', p_runner_id, true);
+  update public.bufdir_export_audit e
+  set lease_expires_at = pg_catalog.now() + pg_catalog.make_interval(secs => p_lease_seconds),
+      rows_done = coalesce(p_rows_done, e.rows_done),
+      rows_total = coalesce(p_rows_total, e.rows_total)
+  where e.id = p_export_id
+    and e.runner_id = p_runner_id
+    and e.status in ('querying_activities', 'mapping_columns', 'generating_file',
+                     'bundling_attachments', 'storing_file')
+  returning e.* into v_export;
+  if not found then
+    perform bufdir_private.raise_lease_lost(p_export_id, p_runner_id, null);
+  end if;
+  return v_export;
+end;
+$$;
+revoke execute on function bufdir_private.heartbeat_bufdir_export(uuid, text, integer, bigint, bigint)
+  from public, anon, authenticated;
+grant execute on function bufdir_private.heartbeat_bufdir_export(uuid, text, integer, bigint, bigint)
+  to service_role, bufdir_export_runner;
+
+-- storing_file -> completed, with the file and its link.
+create function bufdir_private.complete_bufdir_export(
+  p_export_id uuid,
+  p_runner_id text,
+  p_row_count bigint,
+  p_file_size_bytes bigint,
+  p_file_path text,
+  p_download_url text,
+  p_download_url_expires_at timestamptz
+) returns public.bufdir_export_audit
+  language plpgsql
+  set search_path = ''
+as $$
+declare
+  v_export public.bufdir_export_audit;
+begin
+  perform pg_catalog.set_config('bufdir_export.runner_id', p_runner_id, true);
+  update public.bufdir_export_audit e
+  set status = 'completed',
+      row_count = p_row_count,
+      rows_done = p_row_count,
+      rows_total = p_row_count,
+      file_size_bytes = p_file_size_bytes,
+      file_path = p_file_path,
+      download_url = p_download_url,
+      download_url_expires_at = p_download_url_expires_at
+  where e.id = p_export_id and e.status = 'storing_file' and e.runner_id = p_runner_id
+  returning e.* into v_export;
+  if not found then
+    perform bufdir_private.raise_lease_lost(p_export_id, p_runner_id, 'storing_file');
+  end if;
+  return v_export;
+end;
+$$;
+revoke execute on function bufdir_private.complete_bufdir_export(
+  uuid, text, bigint, bigint, text, text, timestamptz) from public, anon, authenticated;
+grant execute on function bufdir_private.complete_bufdir_export(
+  uuid, text, bigint, bigint, text, text, timestamptz) to service_role, bufdir_export_runner;
+
+-- querying_activities -> completed_empty: nothing in the period, no file.
+create function bufdir_private.complete_empty_bufdir_export(p_export_id uuid, p_runner_id text)
+  returns public.bufdir_export_audit
+  language plpgsql
+  set search_path = ''
+as $$
+declare
+  v_export public.bufdir_export_audit;
+begin
+  perform pg_catalog.set_config('bufdir_export.runner_id', p_runner_id, true);
+  update public.bufdir_export_audit e
+  set status = 'completed_empty', row_count = 0, rows_done = 0, rows_total = 0
+  where e.id = p_export_id and e.status = 'querying_activities' and e.runner_id = p_runner_id
+  returning e.* into v_export;
+  if not found then
+    perform bufdir_private.raise_lease_lost(p_export_id, p_runner_id, 'querying_activities');
+  end if;
+  return v_export;
+end;
+$$;
+revoke execute on function bufdir_private.complete_empty_bufdir_export(uuid, text)
+  from public, anon, authenticated;
+grant execute on function bufdir_private.complete_empty_bufdir_export(uuid, text)
+  to service_role, bufdir_export_runner;
+
+-- Any held status -> failed, with an error code and a readable message.
+create function bufdir_private.fail_bufdir_export(
+  p_export_id uuid,
+  p_runner_id text,
+  p_error_code text,
+  p_error_message text
+) returns public.bufdir_export_audit
+  language plpgsql
+  set search_path = ''
+as $$
+declare
+  v_export public.bufdir_export_audit;
+begin
+  perform pg_catalog.set_config('bufdir_export.runner_id', p_runner_id, true);
+  update public.bufdir_export_audit e
+  set status = 'failed',
+      error_code = p_error_code,
+      error_message = left(p_error_message, 2000)
+  where e.id = p_export_id
+    and e.runner_id = p_runner_id
+    and e.status in ('querying_activities', 'mapping_columns', 'generating_file',
+                     'bundling_attachments', 'storing_file')
+  returning e.* into v_export;
+  if not found then
+    perform bufdir_private.raise_lease_lost(p_export_id, p_runner_id, null);
+  end if;
+  return v_export;
+end;
+$$;
+revoke execute on function bufdir_private.fail_bufdir_export(uuid, text, text, text)
+  from public, anon, authenticated;
+grant execute on function bufdir_private.fail_bufdir_export(uuid, text, text, text)
+  to service_role, bufdir_export_runner;
+
+-- A runner shutting down gives a held export back: it gives up its lease,
+-- and the export, its lease now expired, is re-queued for another runner.
+create function bufdir_private.release_bufdir_export(p_export_id uuid, p_runner_id text)
+  returns public.bufdir_export_audit
+  language plpgsql
+  set search_path = ''
+as $$
+declare
+  v_export public.bufdir_export_audit;
+begin
+  perform pg_catalog.set_config('bufdir_export.runner_id', p_runner_id, true);
+  update public.bufdir_export_audit e
+  set lease_expires_at = pg_catalog.now() - interval '1 microsecond'
+  where e.id = p_export_id
+    and e.runner_id = p_runner_id
+    and e.status in ('querying_activities', 'mapping_columns', 'generating_file',
+                     'bundling_attachments', 'storing_file');
+  if not found then
+    perform bufdir_private.raise_lease_lost(p_export_id, p_runner_id, null);
+  end if;
+  update public.bufdir_export_audit e
+  set status = 'initialised', runner_id = null, lease_expires_at = null,
+      rows_done = null, rows_total = null
+  where e.id = p_export_id
+  returning e.* into v_export;
+  return v_export;
+end;
+$$;
+revoke execute on function bufdir_private.release_bufdir_export(uuid, text)
+  from public, anon, authenticated;
+grant execute on function bufdir_private.release_bufdir_export(uuid, text)
+  to service_role, bufdir_export_runner;
