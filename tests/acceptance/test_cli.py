@@ -21,7 +21,7 @@ class Run:
     err: str
 
 
-async def bufdir_export(*args: str, database_url: str | None = None, timeout: float = 180) -> Run:
+async def bufdir_export(*args: str, database_url: str | None = None) -> Run:
     env = {name: value for name, value in os.environ.items() if name not in _LIBPQ}
     env["COLUMNS"] = "200"
     if database_url is not None:
@@ -33,7 +33,7 @@ async def bufdir_export(*args: str, database_url: str | None = None, timeout: fl
         stdout=asyncio.subprocess.PIPE,
         stderr=asyncio.subprocess.PIPE,
     )
-    out, err = await asyncio.wait_for(process.communicate(), timeout)
+    out, err = await asyncio.wait_for(process.communicate(), 180)
     assert process.returncode is not None
     return Run(process.returncode, out.decode(), err.decode())
 

@@ -218,7 +218,8 @@ async def test_the_reaper_fails_an_export_out_of_attempts(
         await conn.execute("select * from bufdir_private.reap_bufdir_exports(3)")
     row = await (
         await conn.execute(
-            "select status::text, error_code, attempts from public.bufdir_export_audit where id = %s",
+            "select status::text, error_code, attempts from public.bufdir_export_audit"
+            " where id = %s",
             [export_id],
         )
     ).fetchone()
