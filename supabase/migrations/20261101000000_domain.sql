@@ -164,7 +164,8 @@ create table public.activity_attachments (
   constraint activity_attachments_activity_fkey foreign key (organisation_id, activity_id)
     references public.activities (organisation_id, id) on delete cascade,
   constraint activity_attachments_storage_path_check check (
-    storage_path ~ '^[A-Za-z0-9_][A-Za-z0-9_./-]{0,1023}$'
+    storage_path ~ '^[A-Za-z0-9_][A-Za-z0-9_./-]*$'
+    and length(storage_path) <= 1024
     and storage_path !~ '(^|/)\.\.?(/|$)'
     and storage_path !~ '//'
   ),
