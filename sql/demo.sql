@@ -11,6 +11,20 @@ select
 from public.organisations o
 order by o.slug;
 
+-- name: member_and_foreign_organisation
+-- A plain member, and an organisation they do not belong to.
+select own.slug, m.user_id, foreign_org.slug, foreign_org.id
+from public.organisation_members m
+join public.organisations own on own.id = m.organisation_id
+cross join public.organisations foreign_org
+where m.role = 'member'
+  and not exists (
+    select 1 from public.organisation_members x
+    where x.user_id = m.user_id and x.organisation_id = foreign_org.id
+  )
+order by own.slug, foreign_org.slug, m.user_id
+limit 1;
+
 -- name: organisation_members_by_role
 -- One user of each organisation holding the given role, with the organisation.
 select distinct on (o.slug) o.slug, o.id as organisation_id, m.user_id

@@ -99,11 +99,9 @@ async def _demo_in(conninfo: str, queries: Queries, report: DemoReport) -> None:
 
         # The database, not the client, decides who may ask: a member of one
         # organisation asking for another's report is refused.
-        members = await (
-            await conn.execute(queries["organisation_members_by_role"], {"role": "member"})
-        ).fetchall()
-        if len(members) >= 2:
-            (slug, _, user_id), (other_slug, other_id, _) = members[0], members[1]
+        outsider = await (await conn.execute(queries["member_and_foreign_organisation"])).fetchone()
+        if outsider is not None:
+            slug, user_id, other_slug, other_id = outsider
             try:
                 async with conn.transaction():
                     await _act_as(conn, queries, user_id)

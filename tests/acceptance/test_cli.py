@@ -8,7 +8,10 @@ import sys
 from dataclasses import dataclass
 from pathlib import Path
 
+import psycopg
+
 from bufdir_export._migrations import discover_migrations
+from bufdir_export._server import DatabaseServer
 
 ENTRY_POINT = Path(sys.executable).parent / "bufdir-export"
 _LIBPQ = ("PGHOST", "PGHOSTADDR", "PGPORT", "PGDATABASE", "PGUSER", "PGSERVICE", "DATABASE_URL")
@@ -79,3 +82,40 @@ async def test_migrate_applies_then_changes_nothing(empty_database: str) -> None
     assert first.out.splitlines()[-1] == f"{len(versions)} applied, 0 already applied"
     assert second.code == 0, second.err
     assert second.out.strip() == f"0 applied, {len(versions)} already applied"
+
+
+async def test_the_demo_runs_on_its_own_embedded_server() -> None:
+    run = await bufdir_export("demo")
+
+    assert run.code == 0, run.err
+    assert "embedded server" in run.out
+    for slug in ("nhf", "blindeforbundet", "hlf"):
+        assert slug in run.out
+    assert run.out.count("initialised") == 3
+    assert "refused, as it should be" in run.out
+    assert "SQLSTATE 42501" in run.out
+
+
+async def test_the_demo_on_a_configured_server_cleans_up_after_itself(
+    server: DatabaseServer,
+) -> None:
+    async def databases() -> set[str]:
+        async with await psycopg.AsyncConnection.connect(server.conninfo()) as conn:
+            rows = await (await conn.execute("select datname from pg_database")).fetchall()
+        return {row[0] for row in rows}
+
+    before = await databases()
+    run = await bufdir_export("demo", database_url=server.conninfo())
+
+    assert run.code == 0, run.err
+    assert "configured server" in run.out
+    assert await databases() == before
+
+
+async def test_seed_generates_activities_for_an_organisation(database: str) -> None:
+    run = await bufdir_export("seed", "--org", "hlf", "--activities", "1500", database_url=database)
+    unknown = await bufdir_export("seed", "--org", "nope", database_url=database)
+
+    assert run.code == 0, run.err
+    assert run.out.strip() == "1500 activities generated for hlf"
+    assert_one_line_error(unknown, "no organisation with slug 'nope'")

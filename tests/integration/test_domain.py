@@ -16,7 +16,8 @@ async def _activity(
 ) -> uuid.UUID:
     chapter = await (
         await conn.execute(
-            "insert into public.local_chapters (organisation_id, name, county_code, municipality_number)"
+            "insert into public.local_chapters"
+            " (organisation_id, name, county_code, municipality_number)"
             " values (%s, %s, '46', '4601') returning id",
             [world.org_a, f"Bergen {uuid.uuid4().hex[:6]}"],
         )
@@ -108,7 +109,8 @@ async def test_chapters_use_2024_county_and_municipality_codes(
     state = "23503" if constraint.endswith("fkey") else "23514"
     with raises_sqlstate(state, constraint=constraint):
         await conn.execute(
-            "insert into public.local_chapters (organisation_id, name, county_code, municipality_number)"
+            "insert into public.local_chapters"
+            " (organisation_id, name, county_code, municipality_number)"
             " values (%s, 'X', %s, %s)",
             [world.org_a, county, municipality],
         )

@@ -1,4 +1,4 @@
-"""The demo seed holds what the demo and the benchmarks promise, and the generator writes with COPY."""
+"""The demo seed holds what the demo promises; the generator writes with COPY."""
 
 from __future__ import annotations
 
@@ -28,8 +28,10 @@ async def test_three_organisations_with_enough_to_report(
                (select count(distinct c.county_code) from public.local_chapters c
                  where c.organisation_id = o.id),
                (select count(*) from public.activity_attachments t where t.organisation_id = o.id),
-               (select min(a.activity_date) from public.activities a where a.organisation_id = o.id),
-               (select max(a.activity_date) from public.activities a where a.organisation_id = o.id)
+               (select min(a.activity_date) from public.activities a
+                 where a.organisation_id = o.id),
+               (select max(a.activity_date) from public.activities a
+                 where a.organisation_id = o.id)
         from public.organisations o order by o.slug
         """,
     )
@@ -47,7 +49,8 @@ async def test_each_organisation_has_an_admin_and_a_plain_member_and_one_user_ha
     roles = await _rows(
         conn,
         "select o.slug, array_agg(distinct m.role::text order by m.role::text)"
-        " from public.organisation_members m join public.organisations o on o.id = m.organisation_id"
+        " from public.organisation_members m"
+        " join public.organisations o on o.id = m.organisation_id"
         " group by o.slug order by o.slug",
     )
     assert roles == [(slug, ["admin", "coordinator", "member"]) for slug in ORGANISATIONS]
