@@ -38,7 +38,7 @@ async def pgtap(conn: psycopg.AsyncConnection[Any]) -> None:
 
 
 def test_there_are_pgtap_files() -> None:
-    assert len(FILES) >= 5
+    assert len(FILES) >= 10
 
 
 @pytest.mark.pgtap
