@@ -1,140 +1,174 @@
-"""Splitting a SQL script into statements, by the rules the Supabase CLI uses.
+"""Splitting a migration into statements exactly as the Supabase CLI does.
 
-A statement ends at a semicolon outside quotes, dollar-quoted bodies, comments
-and ``BEGIN ATOMIC ... END`` bodies. Each statement is kept with its
-semicolon; the whitespace between statements is dropped, and so are
-statements that hold nothing (a lone comment or semicolon).
+`supabase db push` records each migration's statements in
+``supabase_migrations.schema_migrations.statements``; for both tools to agree
+on what a file holds, this module follows the CLI's rules:
+
+* a statement ends at a ``;`` that is not inside a string (``'...'``), a
+  quoted identifier (``"..."``), a dollar-quoted body (``$tag$...$tag$``), a
+  line comment (``-- ...``), a block comment (``/* ... */``, nested), a
+  parenthesised group, or a ``BEGIN ATOMIC ... END`` body; a backslash outside
+  those protects the character after it;
+* the statement keeps its comments; trailing semicolons and surrounding
+  whitespace are trimmed, and empty statements are dropped.
+
+The rules are character-level, not a SQL parser, and keep the CLI's quirks:
+the first ``)`` closes every open parenthesis, and ``"/*/"`` opens and closes
+a comment.
 """
 
 from __future__ import annotations
 
-import re
+__all__ = ["split_statements", "split_tokens"]
 
-__all__ = ["split_statements"]
 
-_DOLLAR_TAG = re.compile(r"\$([A-Za-z_][A-Za-z0-9_]*)?\$")
-_WORD = re.compile(r"[A-Za-z_][A-Za-z0-9_$]*")
+class _State:
+    """One state of the tokenizer; ``step`` returns the next state, or None to end a statement."""
+
+    def step(self, char: str, text: str, start: int, end: int) -> _State | None:
+        raise NotImplementedError
+
+
+class _Ready(_State):
+    def step(self, char: str, text: str, start: int, end: int) -> _State | None:
+        match char:
+            case "$":
+                return _Tag(end - 1)
+            case "'" | '"':
+                return _Quote(char)
+            case "-":
+                return _CommentStart()
+            case "/":
+                return _Block()
+            case "\\":
+                return _Escape()
+            case ";":
+                return None
+            case "(":
+                return _Group(self, ")")
+            case "c" | "C":
+                # the last letter of ATOMIC, after whitespace: a BEGIN ATOMIC body
+                offset = end - len("ATOMIC")
+                if (
+                    offset > start
+                    and text[offset:end].upper() == "ATOMIC"
+                    and text[offset - 1].isspace()
+                ):
+                    return _Group(self, "END")
+        return self
+
+
+class _CommentStart(_State):
+    def step(self, char: str, text: str, start: int, end: int) -> _State | None:
+        if char == "-":
+            return _Quoted("\n")  # a line comment runs to the end of the line
+        return _Ready().step(char, text, start, end)
+
+
+class _Block(_State):
+    def __init__(self) -> None:
+        self.depth = 0
+
+    def step(self, char: str, text: str, start: int, end: int) -> _State | None:
+        window = text[max(start, end - 2) : end]
+        if window == "/*":
+            self.depth += 1
+            return self
+        if self.depth == 0:
+            return _Ready().step(char, text, start, end)
+        if window == "*/":
+            self.depth -= 1
+            if self.depth == 0:
+                return _Ready()
+        return self
+
+
+class _Quote(_State):
+    """Inside '...' or "...": a doubled delimiter stays inside."""
+
+    def __init__(self, delimiter: str) -> None:
+        self.delimiter = delimiter
+        self.closing = False
+
+    def step(self, char: str, text: str, start: int, end: int) -> _State | None:
+        if self.closing:
+            if char == self.delimiter:
+                self.closing = False
+                return self
+            return _Ready().step(char, text, start, end)
+        if char == self.delimiter:
+            self.closing = True
+        return self
+
+
+class _Quoted(_State):
+    """Inside a body that ends at a fixed delimiter, escaping nothing."""
+
+    def __init__(self, delimiter: str) -> None:
+        self.delimiter = delimiter
+
+    def step(self, char: str, text: str, start: int, end: int) -> _State | None:
+        if text[max(start, end - len(self.delimiter)) : end] == self.delimiter:
+            return _Ready()
+        return self
+
+
+class _Tag(_State):
+    """After a ``$``: a dollar-quote tag, or nothing special."""
+
+    def __init__(self, offset: int) -> None:
+        self.offset = offset
+
+    def step(self, char: str, text: str, start: int, end: int) -> _State | None:
+        if char == "$":
+            return _Quoted(text[self.offset : end])
+        if char.isalpha() or char.isdigit() or char == "_":
+            return self
+        return _Ready().step(char, text, start, end)
+
+
+class _Escape(_State):
+    def step(self, char: str, text: str, start: int, end: int) -> _State | None:
+        return _Ready()
+
+
+class _Group(_State):
+    """Inside ( ... ) or BEGIN ATOMIC ... END: semicolons do not end the statement."""
+
+    def __init__(self, inner: _State, closer: str) -> None:
+        self.inner = inner
+        self.closer = closer
+
+    def step(self, char: str, text: str, start: int, end: int) -> _State | None:
+        following = self.inner.step(char, text, start, end)
+        if following is not None:
+            self.inner = following
+        if isinstance(self.inner, _Ready):
+            window = text[max(start, end - len(self.closer)) : end]
+            if window.upper() == self.closer.upper():
+                return _Ready()
+        return self
+
+
+def split_tokens(script: str) -> list[str]:
+    """The raw statements, each with its semicolon, comments and whitespace."""
+    tokens = []
+    state: _State = _Ready()
+    start = 0
+    for index, char in enumerate(script):
+        following = state.step(char, script, start, index + 1)
+        if following is None:
+            tokens.append(script[start : index + 1])
+            start = index + 1
+            state = _Ready()
+        else:
+            state = following
+    if start < len(script):
+        tokens.append(script[start:])
+    return tokens
 
 
 def split_statements(script: str) -> list[str]:
-    statements: list[str] = []
-    start = 0
-    i = 0
-    n = len(script)
-    atomic_depth = 0  # inside BEGIN ATOMIC ... END
-    previous_word = ""
-    while i < n:
-        char = script[i]
-        if char == "-" and script.startswith("--", i):
-            end = script.find("\n", i)
-            i = n if end < 0 else end + 1
-        elif char == "/" and script.startswith("/*", i):
-            i = _skip_block_comment(script, i)
-        elif char == "'":
-            escaped = i > 0 and script[i - 1] in "eE" and not _is_word_char(script, i - 2)
-            i = _skip_string(script, i, backslash_escapes=escaped)
-        elif char == '"':
-            i = _skip_quoted_identifier(script, i)
-        elif char == "$":
-            match = _DOLLAR_TAG.match(script, i)
-            if match and not _is_word_char(script, i - 1):
-                close = script.find(match.group(0), match.end())
-                i = n if close < 0 else close + len(match.group(0))
-            else:
-                i += 1
-        elif char.isalpha() or char == "_":
-            match = _WORD.match(script, i)
-            assert match is not None  # noqa: S101 - char starts a word
-            word = match.group(0).lower()
-            if previous_word == "begin" and word == "atomic":
-                atomic_depth += 1
-            elif atomic_depth and word == "end":
-                atomic_depth -= 1
-            elif atomic_depth and word in ("case",):
-                atomic_depth += 1
-            previous_word = word
-            i = match.end()
-            continue
-        elif char == ";" and atomic_depth == 0:
-            _append(statements, script[start : i + 1])
-            start = i + 1
-            i += 1
-        else:
-            i += 1
-        if not char.isspace():
-            previous_word = "" if not (char.isalpha() or char == "_") else previous_word
-    _append(statements, script[start:])
-    return statements
-
-
-def _append(statements: list[str], text: str) -> None:
-    stripped = text.strip()
-    if stripped and _has_code(stripped):
-        statements.append(stripped)
-
-
-def _has_code(text: str) -> bool:
-    """Whether the text holds more than comments and semicolons."""
-    i, n = 0, len(text)
-    while i < n:
-        if text.startswith("--", i):
-            end = text.find("\n", i)
-            i = n if end < 0 else end + 1
-        elif text.startswith("/*", i):
-            i = _skip_block_comment(text, i)
-        elif text[i].isspace() or text[i] == ";":
-            i += 1
-        else:
-            return True
-    return False
-
-
-def _is_word_char(text: str, index: int) -> bool:
-    return index >= 0 and (text[index].isalnum() or text[index] in "_$")
-
-
-def _skip_block_comment(text: str, i: int) -> int:
-    depth = 0
-    n = len(text)
-    while i < n:
-        if text.startswith("/*", i):
-            depth += 1
-            i += 2
-        elif text.startswith("*/", i):
-            depth -= 1
-            i += 2
-            if depth == 0:
-                return i
-        else:
-            i += 1
-    return n
-
-
-def _skip_string(text: str, i: int, *, backslash_escapes: bool) -> int:
-    i += 1
-    n = len(text)
-    while i < n:
-        if backslash_escapes and text[i] == "\\":
-            i += 2
-        elif text[i] == "'":
-            if text.startswith("''", i):
-                i += 2
-            else:
-                return i + 1
-        else:
-            i += 1
-    return n
-
-
-def _skip_quoted_identifier(text: str, i: int) -> int:
-    i += 1
-    n = len(text)
-    while i < n:
-        if text[i] == '"':
-            if text.startswith('""', i):
-                i += 2
-            else:
-                return i + 1
-        else:
-            i += 1
-    return n
+    """The statements as `supabase db push` records them."""
+    statements = (token.rstrip(";").strip() for token in split_tokens(script))
+    return [statement for statement in statements if statement]
