@@ -159,6 +159,29 @@ async def expire_lease(conn: psycopg.AsyncConnection[Any], export_id: uuid.UUID)
     )
 
 
+_INSERT = (
+    "insert into public.bufdir_export_audit (organisation_id, period_start, period_end{extra})"
+    " values (%(org)s, '2025-01-01', '2025-12-31'{values}) returning id"
+)
+
+
+async def request_as(
+    conn: psycopg.AsyncConnection[Any], user: uuid.UUID | None, org: uuid.UUID, **extra: Any
+) -> uuid.UUID:
+    """As ``user`` (anon when None), request an export for ``org``; its id.
+
+    Runs in a transaction of its own, or a savepoint of the caller's."""
+    statement = _INSERT.format(
+        extra="".join(f", {name}" for name in extra),
+        values="".join(f", %({name})s" for name in extra),
+    )
+    async with conn.transaction():
+        await act_as(conn, "authenticated" if user else "anon", user)
+        row = await (await conn.execute(statement, {"org": org, **extra})).fetchone()
+    assert row is not None
+    return uuid.UUID(str(row[0]))
+
+
 @contextlib.contextmanager
 def raises_sqlstate(
     sqlstate: str, *, constraint: str | None = None

@@ -7,7 +7,14 @@ from typing import Any
 import psycopg
 import pytest
 
-from tests.integration.contract import TERMINAL, World, act_as, new_export, raises_sqlstate
+from tests.integration.contract import (
+    TERMINAL,
+    World,
+    act_as,
+    new_export,
+    raises_sqlstate,
+    request_as,
+)
 
 TABLES = ("public.bufdir_export_audit", "public.bufdir_export_audit_events")
 # No role but the owner holds DELETE or TRUNCATE (42501); the owner meets the
@@ -178,17 +185,7 @@ async def test_terminal_rows_never_change(
 async def test_every_transition_leaves_exactly_one_event_with_its_actor(
     conn: psycopg.AsyncConnection[Any], world: World
 ) -> None:
-    async with conn.transaction():
-        await act_as(conn, "authenticated", world.member_a)
-        row = await (
-            await conn.execute(
-                "insert into public.bufdir_export_audit (organisation_id, period_start, period_end)"
-                " values (%s, '2025-01-01', '2025-12-31') returning id",
-                [world.org_a],
-            )
-        ).fetchone()
-    assert row is not None
-    export_id = row[0]
+    export_id = await request_as(conn, world.member_a, world.org_a)
     async with conn.transaction():
         await conn.execute("select set_config('bufdir_export.runner_id', 'runner-7', true)")
         await conn.execute("set local role bufdir_export_runner")

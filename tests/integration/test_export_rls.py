@@ -7,26 +7,7 @@ from typing import Any
 
 import psycopg
 
-from tests.integration.contract import World, act_as, new_export, raises_sqlstate
-
-INSERT = (
-    "insert into public.bufdir_export_audit (organisation_id, period_start, period_end{extra})"
-    " values (%(org)s, '2025-01-01', '2025-12-31'{values}) returning id"
-)
-
-
-async def _request(
-    conn: psycopg.AsyncConnection[Any], user: uuid.UUID | None, org: uuid.UUID, **extra: Any
-) -> uuid.UUID:
-    statement = INSERT.format(
-        extra="".join(f", {name}" for name in extra),
-        values="".join(f", %({name})s" for name in extra),
-    )
-    async with conn.transaction():
-        await act_as(conn, "authenticated" if user else "anon", user)
-        row = await (await conn.execute(statement, {"org": org, **extra})).fetchone()
-    assert row is not None
-    return uuid.UUID(str(row[0]))
+from tests.integration.contract import World, act_as, new_export, raises_sqlstate, request_as
 
 
 async def _visible(conn: psycopg.AsyncConnection[Any], user: uuid.UUID, table: str) -> set[Any]:
@@ -46,7 +27,7 @@ async def _count_exports(conn: psycopg.AsyncConnection[Any]) -> int:
 async def test_a_member_requests_for_their_organisation_as_themselves(
     conn: psycopg.AsyncConnection[Any], world: World
 ) -> None:
-    export_id = await _request(conn, world.member_a, world.org_a)
+    export_id = await request_as(conn, world.member_a, world.org_a)
 
     row = await (
         await conn.execute(
@@ -68,10 +49,10 @@ async def test_nobody_requests_for_an_organisation_they_do_not_belong_to(
         (world.outsider, world.org_a),
     ]:
         with raises_sqlstate("42501") as raised:
-            await _request(conn, user, org)
+            await request_as(conn, user, org)
         assert "is not a member of organisation" in str(raised[0])
     with raises_sqlstate("42501"):
-        await _request(conn, None, world.org_a)  # anon
+        await request_as(conn, None, world.org_a)  # anon
     assert await _count_exports(conn) == before
 
 
@@ -80,7 +61,7 @@ async def test_requested_by_cannot_be_forged(
 ) -> None:
     before = await _count_exports(conn)
     with raises_sqlstate("42501") as raised:
-        await _request(conn, world.member_a, world.org_a, requested_by=world.member_a2)
+        await request_as(conn, world.member_a, world.org_a, requested_by=world.member_a2)
     assert "row-level security" in str(raised[0])
     assert await _count_exports(conn) == before
 
@@ -88,9 +69,9 @@ async def test_requested_by_cannot_be_forged(
 async def test_members_see_their_own_admins_their_organisation_nobody_another(
     conn: psycopg.AsyncConnection[Any], world: World
 ) -> None:
-    mine = await _request(conn, world.member_a, world.org_a)
-    colleague = await _request(conn, world.member_a2, world.org_a)
-    dual_in_b = await _request(conn, world.member_ab, world.org_b)
+    mine = await request_as(conn, world.member_a, world.org_a)
+    colleague = await request_as(conn, world.member_a2, world.org_a)
+    dual_in_b = await request_as(conn, world.member_ab, world.org_b)
     other_org = await new_export(
         conn, world, organisation_id=world.org_b, requested_by=world.admin_b
     )
@@ -115,7 +96,7 @@ async def test_anon_sees_nothing_at_all(conn: psycopg.AsyncConnection[Any], worl
 
 
 async def test_only_the_requester_cancels(conn: psycopg.AsyncConnection[Any], world: World) -> None:
-    export_id = await _request(conn, world.member_a, world.org_a)
+    export_id = await request_as(conn, world.member_a, world.org_a)
 
     for other in (world.member_a2, world.admin_a, world.admin_b, world.outsider):
         async with conn.transaction(force_rollback=True):

@@ -8,7 +8,7 @@ from typing import Any
 import psycopg
 import pytest
 
-from tests.integration.contract import World, act_as, expire_lease, new_export, update_to
+from tests.integration.contract import World, expire_lease, new_export, request_as, update_to
 
 
 @pytest.fixture
@@ -29,19 +29,11 @@ async def test_an_insert_by_a_member_notifies_its_id_on_commit(
     conn: psycopg.AsyncConnection[Any], listener: psycopg.AsyncConnection[Any], world: World
 ) -> None:
     async with conn.transaction():
-        await act_as(conn, "authenticated", world.member_a)
-        row = await (
-            await conn.execute(
-                "insert into public.bufdir_export_audit (organisation_id, period_start, period_end)"
-                " values (%s, '2025-01-01', '2025-12-31') returning id",
-                [world.org_a],
-            )
-        ).fetchone()
+        export_id = await request_as(conn, world.member_a, world.org_a)
         # Not before the commit: a runner must never wake up for a row it cannot see yet.
         assert await _payloads(listener, wait=0.2) == []
-    assert row is not None
 
-    assert await _payloads(listener) == [str(row[0])]
+    assert await _payloads(listener) == [str(export_id)]
 
 
 async def test_a_requeue_notifies_and_other_transitions_do_not(
