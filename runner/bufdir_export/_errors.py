@@ -26,6 +26,8 @@ by SQLSTATE and constraint name, never by message text.
 
 from __future__ import annotations
 
+from ._models import ErrorCode
+
 __all__ = [
     "AuditAppendOnly",
     "BufdirExportError",
@@ -44,6 +46,7 @@ __all__ = [
     "PermissionDenied",
     "RequestImmutable",
     "RunnerOwnedColumn",
+    "StepFailed",
 ]
 
 
@@ -66,6 +69,19 @@ class MigrationError(BufdirExportError):
         super().__init__(message)
         self.version = version
         self.sqlstate = sqlstate
+
+
+class StepFailed(BufdirExportError):
+    """A pipeline step failed for a reason it can name.
+
+    The export is marked ``failed`` with ``code`` and this message, which
+    must be fit for the requester to read: no secrets, no stack trace.
+    """
+
+    def __init__(self, code: ErrorCode, message: str) -> None:
+        super().__init__(message)
+        self.code = code
+        self.message = message
 
 
 class DatabaseError(BufdirExportError):

@@ -1,0 +1,201 @@
+"""The export pipeline: one export, one pass, each status written before its step.
+
+Sequencing only. What to read, how to map, how to write, where to store: all
+of that lives behind the ports of :mod:`bufdir_export._ports`.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from datetime import timedelta
+from pathlib import Path
+
+from ._errors import LeaseLost, StepFailed
+from ._models import (
+    TERMINAL,
+    ErrorCode,
+    ExportFailure,
+    ExportRecord,
+    ExportResult,
+    ExportStatus,
+    ExportSuccess,
+)
+from ._paths import export_file_path
+from ._ports import (
+    ActivitySource,
+    AttachmentBundler,
+    AuditService,
+    ColumnMapper,
+    FileGenerator,
+    GeneratedFile,
+    RowMapping,
+    Storage,
+)
+
+__all__ = ["ExportPipeline"]
+
+# What failed, by the status the export was in when it failed.
+_FAILURE_CODES = {
+    ExportStatus.QUERYING_ACTIVITIES: ErrorCode.QUERY_ERROR,
+    ExportStatus.MAPPING_COLUMNS: ErrorCode.INVALID_CONFIG,
+    ExportStatus.GENERATING_FILE: ErrorCode.GENERATION_ERROR,
+    ExportStatus.BUNDLING_ATTACHMENTS: ErrorCode.STORAGE_ERROR,
+    ExportStatus.STORING_FILE: ErrorCode.STORAGE_ERROR,
+}
+_STEP_NAMES = {
+    ExportStatus.QUERYING_ACTIVITIES: "querying the activities",
+    ExportStatus.MAPPING_COLUMNS: "mapping the columns",
+    ExportStatus.GENERATING_FILE: "generating the file",
+    ExportStatus.BUNDLING_ATTACHMENTS: "bundling the attachments",
+    ExportStatus.STORING_FILE: "storing the file",
+}
+_NOT_A_MEMBER = "the requester is no longer a member of the organisation"
+
+
+class ExportPipeline:
+    """Claims an export and takes it through every step to its end."""
+
+    def __init__(
+        self,
+        *,
+        audit: AuditService,
+        activities: ActivitySource,
+        mapper: ColumnMapper,
+        generator: FileGenerator,
+        bundler: AttachmentBundler,
+        storage: Storage,
+        url_ttl: timedelta,
+    ) -> None:
+        self._audit = audit
+        self._activities = activities
+        self._mapper = mapper
+        self._generator = generator
+        self._bundler = bundler
+        self._storage = storage
+        self._url_ttl = url_ttl
+
+    async def run_export(self) -> ExportResult | None:
+        """Claim the oldest waiting export and run it; None when none waits, or
+        when this runner lost the export to another one on the way.
+
+        An exception inside a step marks the export ``failed`` (with the step's
+        error code, or the code of a :class:`StepFailed`) and propagates.
+        """
+        export = await self._claim()
+        if export is None:
+            return None
+        files: list[GeneratedFile] = []
+        try:
+            return await self._run(export, files)
+        except LeaseLost:
+            return await self._outcome_after_losing(export)
+        finally:
+            for file in files:
+                _remove(file.path)
+
+    async def _run(self, export: ExportRecord, files: list[GeneratedFile]) -> ExportResult:
+        current = export
+        try:
+            if not await self._audit.requester_is_member(current):
+                failed = await self._audit.fail(current, ErrorCode.FORBIDDEN, _NOT_A_MEMBER)
+                return _result(failed)
+            total = await self._query_activities(current)
+            if total == 0:
+                return _result(await self._audit.complete_empty(current))
+            current = await self._audit.advance(current, ExportStatus.MAPPING_COLUMNS)
+            mapping = await self._mapper.prepare(current)
+            current = await self._audit.advance(current, ExportStatus.GENERATING_FILE)
+            report = await self._generate_file(current, mapping, total, files)
+            if current.include_attachments:
+                current = await self._audit.advance(current, ExportStatus.BUNDLING_ATTACHMENTS)
+                report = await self._bundle_attachments(current, report, files)
+            current = await self._audit.advance(current, ExportStatus.STORING_FILE)
+            return _result(await self._store_and_finish(current, report))
+        except LeaseLost:
+            raise
+        except Exception as error:
+            await self._fail_step(current, error)
+            raise
+
+    async def _claim(self) -> ExportRecord | None:
+        return await self._audit.claim()
+
+    async def _query_activities(self, export: ExportRecord) -> int:
+        return await self._activities.count(export)
+
+    async def _generate_file(
+        self,
+        export: ExportRecord,
+        mapping: RowMapping,
+        total: int,
+        files: list[GeneratedFile],
+    ) -> GeneratedFile:
+        async def progress(done: int, of: int) -> None:
+            await self._audit.progress(export, done, of)
+
+        report = await self._generator.generate(
+            export,
+            mapping,
+            self._activities.stream(export),
+            total,
+            progress,
+        )
+        files.append(report)
+        return report
+
+    async def _bundle_attachments(
+        self, export: ExportRecord, report: GeneratedFile, files: list[GeneratedFile]
+    ) -> GeneratedFile:
+        bundle = await self._bundler.bundle(export, report)
+        files.append(bundle)
+        return bundle
+
+    async def _store_and_finish(self, export: ExportRecord, file: GeneratedFile) -> ExportRecord:
+        path = export_file_path(export.organisation_id, export.id, file.file_name)
+        await self._storage.upload(path, file)
+        url = await self._storage.sign(path, self._url_ttl)
+        return await self._audit.complete(export, file, path, url)
+
+    async def _fail_step(self, export: ExportRecord, error: Exception) -> None:
+        if isinstance(error, StepFailed):
+            code, message = error.code, error.message
+        else:
+            code = _FAILURE_CODES.get(export.status, ErrorCode.INTERNAL)
+            step = _STEP_NAMES.get(export.status, "the export")
+            # Only the exception's type: its text may hold what must not leak.
+            message = f"{step} failed ({type(error).__name__})"
+        with contextlib.suppress(LeaseLost):
+            await self._audit.fail(export, code, message)
+
+    async def _outcome_after_losing(self, export: ExportRecord) -> ExportResult | None:
+        """After a guarded write found the export gone: its end, if it ended."""
+        now = await self._audit.current(export.id)
+        return _result(now) if now.status in TERMINAL else None
+
+
+def _result(export: ExportRecord) -> ExportResult:
+    """The result an export that has ended stands for."""
+    match export.status:
+        case ExportStatus.COMPLETED | ExportStatus.COMPLETED_EMPTY:
+            return ExportSuccess(
+                export_id=export.id,
+                status=export.status,
+                row_count=export.row_count or 0,
+                file_path=export.file_path,
+                file_size_bytes=export.file_size_bytes,
+                download_url=export.download_url,
+                download_url_expires_at=export.download_url_expires_at,
+            )
+        case ExportStatus.FAILED | ExportStatus.CANCELLED:
+            return ExportFailure(
+                export_id=export.id,
+                status=export.status,
+                error_code=export.error_code,
+                error_message=export.error_message,
+            )
+    raise ValueError(f"export {export.id} is {export.status}: it has not ended")
+
+
+def _remove(path: Path) -> None:
+    with contextlib.suppress(FileNotFoundError):
+        path.unlink()

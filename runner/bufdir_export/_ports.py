@@ -1,0 +1,128 @@
+"""The pipeline's collaborators, as small interfaces.
+
+The orchestrator (:mod:`bufdir_export._pipeline`) knows only these; the
+PostgreSQL, file and storage adapters implement them, and unit tests use
+fakes. Nothing here imports a database driver.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from pathlib import Path
+from typing import Protocol
+from uuid import UUID
+
+from ._models import ErrorCode, ExportRecord, ExportStatus
+
+__all__ = [
+    "Activity",
+    "ActivitySource",
+    "AttachmentBundler",
+    "AuditService",
+    "ColumnMapper",
+    "FileGenerator",
+    "GeneratedFile",
+    "Progress",
+    "RowMapping",
+    "SignedUrl",
+    "Storage",
+]
+
+# Called by a generator now and then: (rows done, rows total).
+Progress = Callable[[int, int], Awaitable[None]]
+
+
+@dataclass(frozen=True, slots=True)
+class Activity:
+    """One activity as the report sees it: no note, no name, no address."""
+
+    id: UUID
+    chapter_name: str
+    county_code: str
+    county_name: str
+    municipality_number: str
+    peer_mentor_id: UUID
+    activity_type_code: str
+    activity_type_name: str
+    activity_date: date
+    duration_minutes: int
+    participant_count: int
+    contact_method: str
+    in_norway: bool
+
+
+@dataclass(frozen=True, slots=True)
+class GeneratedFile:
+    """A finished file on local disk, ready to be stored."""
+
+    path: Path
+    file_name: str
+    content_type: str
+    size_bytes: int
+    row_count: int
+
+
+@dataclass(frozen=True, slots=True)
+class SignedUrl:
+    url: str
+    expires_at: datetime
+
+
+class AuditService(Protocol):
+    """Every write to the audit record, each guarded by runner and expected status.
+
+    A write that finds the export no longer held (re-queued after a lost
+    lease, or cancelled by its requester) raises :class:`~bufdir_export.LeaseLost`.
+    """
+
+    async def claim(self) -> ExportRecord | None: ...
+    async def current(self, export_id: UUID) -> ExportRecord: ...
+    async def requester_is_member(self, export: ExportRecord) -> bool: ...
+    async def advance(self, export: ExportRecord, to: ExportStatus) -> ExportRecord: ...
+    async def progress(self, export: ExportRecord, rows_done: int, rows_total: int) -> None: ...
+    async def complete(
+        self, export: ExportRecord, stored: GeneratedFile, file_path: str, url: SignedUrl
+    ) -> ExportRecord: ...
+    async def complete_empty(self, export: ExportRecord) -> ExportRecord: ...
+    async def fail(self, export: ExportRecord, code: ErrorCode, message: str) -> ExportRecord: ...
+
+
+class ActivitySource(Protocol):
+    """The organisation's activities in the export's period, streamed."""
+
+    async def count(self, export: ExportRecord) -> int: ...
+    def stream(self, export: ExportRecord) -> AsyncIterator[Activity]: ...
+
+
+class RowMapping(Protocol):
+    """An organisation's column configuration, compiled for one export."""
+
+    @property
+    def headers(self) -> Sequence[str]: ...
+    def map(self, activity: Activity) -> Sequence[object]: ...
+
+
+class ColumnMapper(Protocol):
+    async def prepare(self, export: ExportRecord) -> RowMapping: ...
+
+
+class FileGenerator(Protocol):
+    async def generate(
+        self,
+        export: ExportRecord,
+        mapping: RowMapping,
+        rows: AsyncIterator[Activity],
+        total: int,
+        progress: Progress,
+    ) -> GeneratedFile: ...
+
+
+class AttachmentBundler(Protocol):
+    async def bundle(self, export: ExportRecord, report: GeneratedFile) -> GeneratedFile: ...
+
+
+class Storage(Protocol):
+    async def upload(self, path: str, file: GeneratedFile) -> None: ...
+    async def sign(self, path: str, ttl: timedelta) -> SignedUrl: ...

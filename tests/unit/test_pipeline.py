@@ -1,0 +1,378 @@
+"""The orchestrator with fakes: order of steps, statuses before steps, failures, endings."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import AsyncIterator, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
+from typing import Any, assert_never
+
+import pytest
+
+from bufdir_export._errors import LeaseLost, StepFailed
+from bufdir_export._models import (
+    ErrorCode,
+    ExportFailure,
+    ExportFormat,
+    ExportRecord,
+    ExportResult,
+    ExportStatus,
+    ExportSuccess,
+)
+from bufdir_export._pipeline import ExportPipeline
+from bufdir_export._ports import Activity, GeneratedFile, Progress, RowMapping, SignedUrl
+
+NOW = datetime(2026, 1, 15, 12, 0, tzinfo=UTC)
+
+
+def _record(**changes: Any) -> ExportRecord:
+    values: dict[str, Any] = {
+        "id": uuid.uuid4(),
+        "organisation_id": uuid.uuid4(),
+        "requested_by": uuid.uuid4(),
+        "period_start": date(2025, 1, 1),
+        "period_end": date(2025, 12, 31),
+        "format": ExportFormat.XLSX,
+        "include_attachments": False,
+        "status": ExportStatus.QUERYING_ACTIVITIES,
+        "attempts": 1,
+        "runner_id": "runner-test",
+        "lease_expires_at": NOW,
+        "rows_done": None,
+        "rows_total": None,
+        "row_count": None,
+        "file_size_bytes": None,
+        "file_path": None,
+        "download_url": None,
+        "download_url_expires_at": None,
+        "error_code": None,
+        "error_message": None,
+        "created_at": NOW,
+        "updated_at": NOW,
+        "completed_at": None,
+    }
+    values.update(changes)
+    return ExportRecord(**values)
+
+
+class Boom(Exception):
+    """A collaborator's failure, carrying text that must never reach the row."""
+
+
+@dataclass
+class World:
+    """Every fake, one shared call log, and what each fake should do."""
+
+    tmp: Path
+    calls: list[tuple[Any, ...]] = field(default_factory=list)
+    export: ExportRecord | None = None
+    member: bool = True
+    total: int = 3
+    fail_in: str | None = None
+    lose_at: ExportStatus | None = None
+    then: ExportStatus = ExportStatus.CANCELLED
+
+    def __post_init__(self) -> None:
+        if self.export is None:
+            self.export = _record()
+
+    def step(self, name: str, *detail: Any) -> None:
+        self.calls.append((name, *detail))
+        if self.fail_in == name:
+            raise Boom("password=hunter2 at db.internal")
+
+    # AuditService -------------------------------------------------------
+    async def claim(self) -> ExportRecord | None:
+        self.calls.append(("claim",))
+        return self.export
+
+    async def current(self, export_id: uuid.UUID) -> ExportRecord:
+        self.calls.append(("current",))
+        assert self.export is not None
+        return self.export.model_copy(update={"status": self.then})
+
+    async def requester_is_member(self, export: ExportRecord) -> bool:
+        self.calls.append(("requester_is_member",))
+        return self.member
+
+    async def advance(self, export: ExportRecord, to: ExportStatus) -> ExportRecord:
+        self.calls.append(("advance", to))
+        if self.lose_at == to:
+            raise LeaseLost("gone", sqlstate="XB008")
+        return export.model_copy(update={"status": to})
+
+    async def progress(self, export: ExportRecord, rows_done: int, rows_total: int) -> None:
+        self.calls.append(("progress", rows_done, rows_total))
+
+    async def complete(
+        self, export: ExportRecord, stored: GeneratedFile, file_path: str, url: SignedUrl
+    ) -> ExportRecord:
+        self.calls.append(("complete", file_path))
+        return export.model_copy(
+            update={
+                "status": ExportStatus.COMPLETED,
+                "row_count": stored.row_count,
+                "file_size_bytes": stored.size_bytes,
+                "file_path": file_path,
+                "download_url": url.url,
+                "download_url_expires_at": url.expires_at,
+            }
+        )
+
+    async def complete_empty(self, export: ExportRecord) -> ExportRecord:
+        self.calls.append(("complete_empty",))
+        return export.model_copy(update={"status": ExportStatus.COMPLETED_EMPTY, "row_count": 0})
+
+    async def fail(self, export: ExportRecord, code: ErrorCode, message: str) -> ExportRecord:
+        self.calls.append(("fail", export.status, code, message))
+        return export.model_copy(
+            update={"status": ExportStatus.FAILED, "error_code": code, "error_message": message}
+        )
+
+    # ActivitySource ------------------------------------------------------
+    async def count(self, export: ExportRecord) -> int:
+        self.step("count")
+        return self.total
+
+    async def stream(self, export: ExportRecord) -> AsyncIterator[Activity]:
+        self.calls.append(("stream",))
+        for _ in range(self.total):
+            yield Activity(
+                id=uuid.uuid4(),
+                chapter_name="NHF Oslo",
+                county_code="03",
+                county_name="Oslo",
+                municipality_number="0301",
+                peer_mentor_id=uuid.uuid4(),
+                activity_type_code="samtalegruppe",
+                activity_type_name="Samtalegruppe",
+                activity_date=date(2025, 3, 1),
+                duration_minutes=60,
+                participant_count=4,
+                contact_method="in_person",
+                in_norway=True,
+            )
+
+    # ColumnMapper --------------------------------------------------------
+    async def prepare(self, export: ExportRecord) -> RowMapping:
+        self.step("prepare")
+        return _Mapping()
+
+    # FileGenerator -------------------------------------------------------
+    async def generate(
+        self,
+        export: ExportRecord,
+        mapping: RowMapping,
+        rows: AsyncIterator[Activity],
+        total: int,
+        progress: Progress,
+    ) -> GeneratedFile:
+        self.step("generate")
+        written = [mapping.map(row) async for row in rows]
+        await progress(len(written), total)
+        return self._file("bufdir-rapport.xlsx", len(written))
+
+    # AttachmentBundler ---------------------------------------------------
+    async def bundle(self, export: ExportRecord, report: GeneratedFile) -> GeneratedFile:
+        self.step("bundle")
+        return self._file("bufdir-rapport.zip", report.row_count)
+
+    # Storage -------------------------------------------------------------
+    async def upload(self, path: str, file: GeneratedFile) -> None:
+        self.step("upload", path, file.file_name)
+
+    async def sign(self, path: str, ttl: timedelta) -> SignedUrl:
+        self.step("sign", path, ttl)
+        return SignedUrl(url=f"http://files.test/{path}?token=t", expires_at=NOW + ttl)
+
+    def _file(self, name: str, rows: int) -> GeneratedFile:
+        path = self.tmp / f"{uuid.uuid4().hex}-{name}"
+        path.write_bytes(b"x" * 10)
+        return GeneratedFile(path, name, "application/octet-stream", 10, rows)
+
+    def pipeline(self) -> ExportPipeline:
+        return ExportPipeline(
+            audit=self,
+            activities=self,
+            mapper=self,
+            generator=self,
+            bundler=self,
+            storage=self,
+            url_ttl=timedelta(hours=24),
+        )
+
+    def names(self) -> list[str]:
+        return [call[0] if call[0] != "advance" else f"advance:{call[1]}" for call in self.calls]
+
+
+class _Mapping:
+    @property
+    def headers(self) -> Sequence[str]:
+        return ("Dato",)
+
+    def map(self, activity: Activity) -> Sequence[object]:
+        return (activity.activity_date,)
+
+
+@pytest.fixture
+def world(tmp_path: Path) -> World:
+    return World(tmp_path)
+
+
+def _describe(result: ExportResult | None) -> str:
+    match result:
+        case ExportSuccess(status=status):
+            return f"success:{status}"
+        case ExportFailure(status=status, error_code=code):
+            return f"failure:{status}:{code}"
+        case None:
+            return "none"
+        case _:
+            assert_never(result)
+
+
+async def test_the_steps_run_in_order_each_after_its_status(world: World) -> None:
+    result = await world.pipeline().run_export()
+
+    assert world.names() == [
+        "claim",
+        "requester_is_member",
+        "count",
+        "advance:mapping_columns",
+        "prepare",
+        "advance:generating_file",
+        "generate",
+        "stream",
+        "progress",
+        "advance:storing_file",
+        "upload",
+        "sign",
+        "complete",
+    ]
+    assert isinstance(result, ExportSuccess)
+    assert result.status == ExportStatus.COMPLETED
+    assert result.row_count == 3
+    assert world.export is not None
+    expected_path = f"{world.export.organisation_id}/{world.export.id}/bufdir-rapport.xlsx"
+    assert result.file_path == expected_path
+    assert ("upload", expected_path, "bufdir-rapport.xlsx") in world.calls
+    assert ("sign", expected_path, timedelta(hours=24)) in world.calls
+    assert list(world.tmp.iterdir()) == []  # the local file is gone once stored
+
+
+async def test_the_export_is_claimed_before_any_collaborator_is_called(world: World) -> None:
+    await world.pipeline().run_export()
+    assert world.calls[0] == ("claim",)
+
+
+async def test_nothing_waiting_means_nothing_called(world: World) -> None:
+    world.export = None
+    assert await world.pipeline().run_export() is None
+    assert world.calls == [("claim",)]
+
+
+async def test_zero_rows_complete_empty_with_no_file(world: World) -> None:
+    world.total = 0
+    result = await world.pipeline().run_export()
+
+    assert _describe(result) == "success:completed_empty"
+    assert isinstance(result, ExportSuccess)
+    assert (result.row_count, result.file_path, result.download_url) == (0, None, None)
+    assert world.names()[-1] == "complete_empty"
+    assert not {"prepare", "generate", "upload", "sign"} & set(world.names())
+
+
+async def test_without_attachments_the_bundler_is_never_called(world: World) -> None:
+    await world.pipeline().run_export()
+    assert "bundle" not in world.names()
+    assert "advance:bundling_attachments" not in world.names()
+
+
+async def test_with_attachments_the_bundle_is_what_gets_stored(world: World) -> None:
+    world.export = _record(include_attachments=True)
+    result = await world.pipeline().run_export()
+
+    names = world.names()
+    assert names.index("generate") < names.index("advance:bundling_attachments")
+    assert names.index("advance:bundling_attachments") < names.index("bundle")
+    assert names.index("bundle") < names.index("advance:storing_file")
+    assert isinstance(result, ExportSuccess)
+    assert result.file_path is not None
+    assert result.file_path.endswith("/bufdir-rapport.zip")
+    assert list(world.tmp.iterdir()) == []
+
+
+@pytest.mark.parametrize(
+    ("step", "status", "code"),
+    [
+        ("count", ExportStatus.QUERYING_ACTIVITIES, ErrorCode.QUERY_ERROR),
+        ("prepare", ExportStatus.MAPPING_COLUMNS, ErrorCode.INVALID_CONFIG),
+        ("generate", ExportStatus.GENERATING_FILE, ErrorCode.GENERATION_ERROR),
+        ("bundle", ExportStatus.BUNDLING_ATTACHMENTS, ErrorCode.STORAGE_ERROR),
+        ("upload", ExportStatus.STORING_FILE, ErrorCode.STORAGE_ERROR),
+        ("sign", ExportStatus.STORING_FILE, ErrorCode.STORAGE_ERROR),
+    ],
+)
+async def test_a_failing_step_fails_the_export_with_its_code_then_propagates(
+    world: World, step: str, status: ExportStatus, code: ErrorCode
+) -> None:
+    world.export = _record(include_attachments=True)
+    world.fail_in = step
+
+    with pytest.raises(Boom):
+        await world.pipeline().run_export()
+
+    failures = [call for call in world.calls if call[0] == "fail"]
+    assert len(failures) == 1
+    _, failed_in, failed_code, message = failures[0]
+    assert (failed_in, failed_code) == (status, code)
+    assert "Boom" in message
+    assert "hunter2" not in message
+    assert "complete" not in world.names()
+    assert list(world.tmp.iterdir()) == []  # no partial file is left behind
+
+
+async def test_a_step_that_names_its_failure_keeps_its_code_and_message(world: World) -> None:
+    async def broken(export: ExportRecord) -> RowMapping:
+        raise StepFailed(ErrorCode.INVALID_CONFIG, "column 'Dato': no field 'dato'")
+
+    world.prepare = broken  # type: ignore[method-assign]
+
+    with pytest.raises(StepFailed):
+        await world.pipeline().run_export()
+
+    assert world.calls[-1] == (
+        "fail",
+        ExportStatus.MAPPING_COLUMNS,
+        ErrorCode.INVALID_CONFIG,
+        "column 'Dato': no field 'dato'",
+    )
+
+
+async def test_a_requester_who_left_the_organisation_is_refused(world: World) -> None:
+    world.member = False
+    result = await world.pipeline().run_export()
+
+    assert _describe(result) == "failure:failed:forbidden"
+    assert world.names() == ["claim", "requester_is_member", "fail"]
+
+
+async def test_a_cancellation_between_steps_is_respected_not_overwritten(world: World) -> None:
+    world.lose_at = ExportStatus.GENERATING_FILE
+    result = await world.pipeline().run_export()
+
+    assert _describe(result) == "failure:cancelled:None"
+    assert "fail" not in world.names()
+    assert "generate" not in world.names()
+
+
+async def test_an_export_lost_to_another_runner_ends_this_pass_quietly(world: World) -> None:
+    world.lose_at = ExportStatus.STORING_FILE
+    world.then = ExportStatus.GENERATING_FILE  # re-queued and claimed elsewhere
+
+    assert await world.pipeline().run_export() is None
+    assert "fail" not in world.names()
+    assert "upload" not in world.names()
+    assert list(world.tmp.iterdir()) == []
