@@ -1,0 +1,169 @@
+"""The audit port on PostgreSQL, as the runner role: claims, guarded writes, throttled progress."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import AsyncIterator
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import psycopg
+import pytest
+from psycopg_pool import AsyncConnectionPool
+
+from bufdir_export import ExportNotFound, LeaseLost
+from bufdir_export._models import ErrorCode, ExportStatus
+from bufdir_export._pg_audit import PostgresAudit
+from bufdir_export._ports import GeneratedFile, SignedUrl
+from bufdir_export._queries import Queries
+from tests.integration.contract import World, act_as, new_export
+
+
+async def _as_runner(conn: psycopg.AsyncConnection[Any]) -> None:
+    await conn.execute("set role bufdir_export_runner")
+    await conn.commit()
+
+
+@pytest.fixture
+async def pool(database: str) -> AsyncIterator[AsyncConnectionPool[Any]]:
+    async with AsyncConnectionPool(
+        database, min_size=1, max_size=2, configure=_as_runner, open=False
+    ) as opened:
+        yield opened
+
+
+class Clock:
+    def __init__(self) -> None:
+        self.now = 0.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+def _audit(
+    pool: AsyncConnectionPool[Any], queries: Queries, runner: str, **kw: Any
+) -> PostgresAudit:
+    return PostgresAudit(pool, queries, runner_id=runner, lease=timedelta(minutes=1), **kw)
+
+
+async def test_a_claimed_export_is_walked_to_completed(
+    pool: AsyncConnectionPool[Any],
+    queries: Queries,
+    conn: psycopg.AsyncConnection[Any],
+    world: World,
+) -> None:
+    export_id = await new_export(conn, world)
+    audit = _audit(pool, queries, "runner-a")
+
+    export = await audit.claim()
+    assert export is not None
+    assert (export.id, export.status, export.runner_id) == (
+        export_id,
+        ExportStatus.QUERYING_ACTIVITIES,
+        "runner-a",
+    )
+    assert await audit.requester_is_member(export) is True
+    for status in (
+        ExportStatus.MAPPING_COLUMNS,
+        ExportStatus.GENERATING_FILE,
+        ExportStatus.STORING_FILE,
+    ):
+        export = await audit.advance(export, status)
+    stored = GeneratedFile(
+        Path("bufdir-rapport.xlsx"), "bufdir-rapport.xlsx", "application/x", 123, 7
+    )
+    url = SignedUrl("http://files.test/x", datetime(2030, 1, 1, tzinfo=UTC))
+    done = await audit.complete(
+        export, stored, f"{world.org_a}/{export_id}/bufdir-rapport.xlsx", url
+    )
+
+    assert done.status == ExportStatus.COMPLETED
+    assert (done.row_count, done.file_size_bytes, done.download_url) == (7, 123, url.url)
+    assert await audit.claim() is None
+
+
+async def test_a_requester_who_left_is_no_member(
+    pool: AsyncConnectionPool[Any],
+    queries: Queries,
+    conn: psycopg.AsyncConnection[Any],
+    world: World,
+) -> None:
+    await new_export(conn, world)
+    await conn.execute(
+        "delete from public.organisation_members where user_id = %s", [world.member_a]
+    )
+    export = await _audit(pool, queries, "r").claim()
+    assert export is not None
+    assert await _audit(pool, queries, "r").requester_is_member(export) is False
+
+
+async def test_writes_after_a_cancellation_raise_lease_lost_and_change_nothing(
+    pool: AsyncConnectionPool[Any],
+    queries: Queries,
+    conn: psycopg.AsyncConnection[Any],
+    world: World,
+) -> None:
+    export_id = await new_export(conn, world)
+    audit = _audit(pool, queries, "r")
+    export = await audit.claim()
+    assert export is not None
+    async with conn.transaction():
+        await act_as(conn, "authenticated", world.member_a)
+        await conn.execute("select public.cancel_bufdir_export(%s)", [export_id])
+
+    with pytest.raises(LeaseLost):
+        await audit.advance(export, ExportStatus.MAPPING_COLUMNS)
+    with pytest.raises(LeaseLost):
+        await audit.fail(export, ErrorCode.INTERNAL, "too late")
+    now = await audit.current(export_id)
+    assert (now.status, now.error_code) == (ExportStatus.CANCELLED, None)
+
+
+async def test_progress_is_written_at_most_once_per_interval(
+    pool: AsyncConnectionPool[Any],
+    queries: Queries,
+    conn: psycopg.AsyncConnection[Any],
+    world: World,
+) -> None:
+    await new_export(conn, world)
+    clock = Clock()
+    audit = _audit(pool, queries, "r", progress_interval=0.25, clock=clock)
+    export = await audit.claim()
+    assert export is not None
+
+    async def seen() -> tuple[int | None, int | None]:
+        now = await audit.current(export.id)
+        return now.rows_done, now.rows_total
+
+    await audit.progress(export, 10, 100)
+    clock.now = 0.1
+    await audit.progress(export, 20, 100)
+    assert await seen() == (10, 100)  # too soon: not written
+    clock.now = 0.3
+    await audit.progress(export, 30, 100)
+    assert await seen() == (30, 100)
+    clock.now = 0.31
+    await audit.progress(export, 100, 100)
+    assert await seen() == (100, 100)  # the last one always lands
+
+
+async def test_a_failure_is_written_with_its_code(
+    pool: AsyncConnectionPool[Any],
+    queries: Queries,
+    conn: psycopg.AsyncConnection[Any],
+    world: World,
+) -> None:
+    await new_export(conn, world)
+    audit = _audit(pool, queries, "r")
+    export = await audit.claim()
+    assert export is not None
+    failed = await audit.fail(export, ErrorCode.QUERY_ERROR, "querying the activities failed")
+    assert (failed.status, failed.error_code) == (ExportStatus.FAILED, ErrorCode.QUERY_ERROR)
+
+
+async def test_an_unknown_export_is_not_found(
+    pool: AsyncConnectionPool[Any], queries: Queries
+) -> None:
+    with pytest.raises(ExportNotFound):
+        await _audit(pool, queries, "r").current(uuid.uuid4())
