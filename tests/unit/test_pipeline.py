@@ -5,7 +5,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, timedelta
 from pathlib import Path
 from typing import Any, assert_never
 
@@ -15,7 +15,6 @@ from bufdir_export._errors import LeaseLost, StepFailed
 from bufdir_export._models import (
     ErrorCode,
     ExportFailure,
-    ExportFormat,
     ExportRecord,
     ExportResult,
     ExportStatus,
@@ -23,38 +22,7 @@ from bufdir_export._models import (
 )
 from bufdir_export._pipeline import ExportPipeline
 from bufdir_export._ports import Activity, GeneratedFile, Progress, RowMapping, SignedUrl
-
-NOW = datetime(2026, 1, 15, 12, 0, tzinfo=UTC)
-
-
-def _record(**changes: Any) -> ExportRecord:
-    values: dict[str, Any] = {
-        "id": uuid.uuid4(),
-        "organisation_id": uuid.uuid4(),
-        "requested_by": uuid.uuid4(),
-        "period_start": date(2025, 1, 1),
-        "period_end": date(2025, 12, 31),
-        "format": ExportFormat.XLSX,
-        "include_attachments": False,
-        "status": ExportStatus.QUERYING_ACTIVITIES,
-        "attempts": 1,
-        "runner_id": "runner-test",
-        "lease_expires_at": NOW,
-        "rows_done": None,
-        "rows_total": None,
-        "row_count": None,
-        "file_size_bytes": None,
-        "file_path": None,
-        "download_url": None,
-        "download_url_expires_at": None,
-        "error_code": None,
-        "error_message": None,
-        "created_at": NOW,
-        "updated_at": NOW,
-        "completed_at": None,
-    }
-    values.update(changes)
-    return ExportRecord(**values)
+from tests.support import NOW, export_record
 
 
 class Boom(Exception):
@@ -76,7 +44,7 @@ class World:
 
     def __post_init__(self) -> None:
         if self.export is None:
-            self.export = _record()
+            self.export = export_record()
 
     def step(self, name: str, *detail: Any) -> None:
         self.calls.append((name, *detail))
@@ -291,7 +259,7 @@ async def test_without_attachments_the_bundler_is_never_called(world: World) -> 
 
 
 async def test_with_attachments_the_bundle_is_what_gets_stored(world: World) -> None:
-    world.export = _record(include_attachments=True)
+    world.export = export_record(include_attachments=True)
     result = await world.pipeline().run_export()
 
     names = world.names()
@@ -318,7 +286,7 @@ async def test_with_attachments_the_bundle_is_what_gets_stored(world: World) -> 
 async def test_a_failing_step_fails_the_export_with_its_code_then_propagates(
     world: World, step: str, status: ExportStatus, code: ErrorCode
 ) -> None:
-    world.export = _record(include_attachments=True)
+    world.export = export_record(include_attachments=True)
     world.fail_in = step
 
     with pytest.raises(Boom):
