@@ -5,9 +5,11 @@ from __future__ import annotations
 import re
 from uuid import UUID
 
-__all__ = ["export_file_path"]
+__all__ = ["export_file_path", "is_export_file_path"]
 
 _FILE_NAME = re.compile(r"^[a-z0-9][a-z0-9-]{0,63}\.(xlsx|csv|zip)$")
+_UUID = r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}"
+_PATH = re.compile(rf"^{_UUID}/{_UUID}/[a-z0-9][a-z0-9-]{{0,63}}\.(xlsx|csv|zip)$")
 
 
 def export_file_path(organisation_id: UUID, export_id: UUID, file_name: str) -> str:
@@ -15,3 +17,8 @@ def export_file_path(organisation_id: UUID, export_id: UUID, file_name: str) -> 
     if not _FILE_NAME.fullmatch(file_name):
         raise ValueError(f"not a report file name: {file_name!r}")
     return f"{UUID(str(organisation_id))}/{UUID(str(export_id))}/{file_name}"
+
+
+def is_export_file_path(path: str) -> bool:
+    """Whether ``path`` has exactly the shape :func:`export_file_path` builds."""
+    return _PATH.fullmatch(path) is not None
