@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import os
+import socket
+from datetime import timedelta
 from pathlib import Path
 
-from pydantic import AliasChoices, Field, SecretStr
+from pydantic import AliasChoices, Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 __all__ = ["Settings"]
@@ -38,6 +40,35 @@ class Settings(BaseSettings):
         "(found with pg_config or in the usual places when unset).",
     )
     connect_timeout_seconds: float = Field(default=10.0, gt=0)
+
+    # the runner
+    runner_id: str = Field(
+        default_factory=lambda: f"{socket.gethostname()}-{os.getpid()}",
+        min_length=1,
+        max_length=200,
+        description="Names this runner in the audit events (default: host and process id).",
+    )
+    concurrency: int = Field(default=2, ge=1, le=64, description="Exports run at once.")
+    poll_interval_seconds: float = Field(
+        default=5.0, gt=0, description="How often to look for work when no notification came."
+    )
+    lease_seconds: int = Field(
+        default=60, ge=5, description="How long a claim holds without a heartbeat."
+    )
+    max_attempts: int = Field(
+        default=3, ge=1, description="Claims of one export before the reaper gives up on it."
+    )
+    signed_url_ttl: timedelta = Field(
+        default=timedelta(days=7),
+        description="How long a download link works; at least 24 hours.",
+    )
+
+    @field_validator("signed_url_ttl")
+    @classmethod
+    def _a_day_at_least(cls, ttl: timedelta) -> timedelta:
+        if ttl < timedelta(hours=24):
+            raise ValueError(f"a download link must work for at least 24 hours, not {ttl}")
+        return ttl
 
     def conninfo(self) -> str | None:
         """The connection string to use, ``""`` for libpq's own ``PG*`` variables,

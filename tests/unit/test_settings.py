@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import os
+from datetime import timedelta
+
 import pytest
+from pydantic import ValidationError
 
 from bufdir_export._settings import Settings
 
@@ -42,3 +46,23 @@ def test_settings_are_frozen() -> None:
     settings = Settings()
     with pytest.raises(ValueError, match="frozen"):
         settings.connect_timeout_seconds = 1  # type: ignore[misc]
+
+
+def test_a_download_link_ttl_under_a_day_is_refused(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("BUFDIR_EXPORT_SIGNED_URL_TTL", "PT23H")
+    with pytest.raises(ValidationError, match="at least 24 hours"):
+        Settings()
+
+
+def test_runner_settings_come_from_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("BUFDIR_EXPORT_SIGNED_URL_TTL", "P2D")
+    monkeypatch.setenv("BUFDIR_EXPORT_CONCURRENCY", "4")
+    monkeypatch.setenv("BUFDIR_EXPORT_RUNNER_ID", "runner-eu-1")
+    settings = Settings()
+    assert settings.signed_url_ttl == timedelta(days=2)
+    assert settings.concurrency == 4
+    assert settings.runner_id == "runner-eu-1"
+
+
+def test_each_runner_gets_its_own_default_id() -> None:
+    assert Settings().runner_id.endswith(f"-{os.getpid()}")
