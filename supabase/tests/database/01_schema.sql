@@ -1,9 +1,12 @@
--- The shape of the contract: tables with RLS, the status enum, realtime, roles,
--- and security definer helpers that pin their search_path.
+-- The shape of the contract: tables with RLS, the status enum, realtime, the
+-- runner role, security definer helpers that pin their search_path, triggers
+-- that fire always, and the grants and policies of the export tables.
 begin;
 create extension if not exists pgtap with schema extensions;
 set local search_path = public, extensions;
-select plan(16);
+select plan(35);
+
+-- tables ---------------------------------------------------------------------
 
 select has_table('public', t, t || ' exists') from unnest(array[
   'organisations', 'organisation_members', 'counties', 'local_chapters', 'activity_types',
@@ -22,10 +25,15 @@ select is_empty(
   'every table has row level security enabled'
 );
 
+-- the status enum, realtime, the runner role ---------------------------------
+
 select enum_has_labels('public', 'bufdir_export_status', array[
   'initialised', 'querying_activities', 'mapping_columns', 'generating_file',
   'bundling_attachments', 'storing_file', 'completed', 'completed_empty', 'failed', 'cancelled'
-], 'the status enum has the ten statuses, in order');
+], 'the status enum has exactly the ten statuses, in order');
+
+select enum_has_labels('public', 'bufdir_export_format', array['xlsx', 'csv'],
+  'the format enum is xlsx or csv');
 
 select ok(
   exists (select 1 from pg_publication_tables
@@ -34,11 +42,26 @@ select ok(
   'the audit table is published to supabase_realtime'
 );
 
+select has_role('bufdir_export_runner', 'the runner role exists');
 select ok(
   exists (select 1 from pg_roles where rolname = 'bufdir_export_runner' and not rolcanlogin),
-  'bufdir_export_runner exists and cannot log in'
+  'bufdir_export_runner cannot log in'
 );
 
+-- helpers --------------------------------------------------------------------
+
+select ok(
+  exists (select 1 from pg_proc p
+          where p.oid = 'bufdir_private.has_org_role(uuid, public.organisation_role)'::regprocedure
+            and p.prosecdef and p.proconfig @> array['search_path=""']),
+  'bufdir_private.has_org_role is security definer with an empty search_path'
+);
+select ok(
+  exists (select 1 from pg_proc p
+          where p.oid = 'bufdir_private.is_member(uuid, uuid)'::regprocedure
+            and p.prosecdef and p.proconfig @> array['search_path=""']),
+  'bufdir_private.is_member is security definer with an empty search_path'
+);
 select is_empty(
   $$ select p.oid::regprocedure::text from pg_proc p
      where p.prosecdef
@@ -46,13 +69,61 @@ select is_empty(
        and not coalesce(p.proconfig @> array['search_path=""'], false) $$,
   'every security definer function sets search_path to empty'
 );
-
 select is_empty(
   $$ select p.oid::regprocedure::text from pg_proc p
      where p.pronamespace = 'bufdir_private'::regnamespace
        and has_function_privilege('anon', p.oid, 'execute') $$,
   'anon may execute nothing in bufdir_private'
 );
+select function_privs_are('bufdir_private', 'is_member', array['uuid', 'uuid'], 'authenticated',
+  array[]::text[], 'a signed-in user cannot ask about other users'' memberships');
+select function_privs_are('public', 'cancel_bufdir_export', array['uuid'], 'anon',
+  array[]::text[], 'anon cannot cancel');
+select function_privs_are('public', 'cancel_bufdir_export', array['uuid'], 'authenticated',
+  array['EXECUTE'], 'a signed-in user may call cancel_bufdir_export');
+
+-- triggers -------------------------------------------------------------------
+
+select triggers_are('public', 'bufdir_export_audit', array[
+  'bufdir_export_audit_before_insert', 'bufdir_export_audit_before_update',
+  'bufdir_export_audit_after_write', 'bufdir_export_audit_forbid_delete',
+  'bufdir_export_audit_forbid_truncate'
+], 'the audit table has its five triggers');
+select triggers_are('public', 'bufdir_export_audit_events', array[
+  'bufdir_export_audit_events_forbid_change', 'bufdir_export_audit_events_forbid_truncate'
+], 'the events table has its two triggers');
+select is_empty(
+  $$ select t.tgname from pg_trigger t
+     where t.tgrelid in ('public.bufdir_export_audit'::regclass,
+                         'public.bufdir_export_audit_events'::regclass)
+       and not t.tgisinternal and t.tgenabled <> 'A' $$,
+  'every export trigger is enabled always, replica sessions included'
+);
+
+-- grants and policies of the export tables -----------------------------------
+
+select table_privs_are('public', 'bufdir_export_audit', 'anon', array[]::text[],
+  'anon holds no privilege on exports');
+select table_privs_are('public', 'bufdir_export_audit', 'authenticated', array['INSERT', 'SELECT'],
+  'a signed-in user may insert and select exports, nothing else');
+select table_privs_are('public', 'bufdir_export_audit', 'service_role',
+  array['INSERT', 'SELECT', 'UPDATE'], 'service_role may insert, select and update exports');
+select table_privs_are('public', 'bufdir_export_audit', 'bufdir_export_runner', array['SELECT'],
+  'the runner selects exports (and updates only the state columns)');
+select table_privs_are('public', 'bufdir_export_audit_events', 'anon', array[]::text[],
+  'anon holds no privilege on events');
+select table_privs_are('public', 'bufdir_export_audit_events', 'authenticated', array['SELECT'],
+  'a signed-in user only selects events');
+select table_privs_are('public', 'bufdir_export_audit_events', 'service_role', array['SELECT'],
+  'service_role only selects events');
+
+select policies_are('public', 'bufdir_export_audit', array[
+  'bufdir_export_audit_select', 'bufdir_export_audit_insert',
+  'bufdir_export_audit_select_runner', 'bufdir_export_audit_update_runner'
+], 'exports have no update or delete policy for signed-in users');
+select policies_are('public', 'bufdir_export_audit_events', array[
+  'bufdir_export_audit_events_select', 'bufdir_export_audit_events_select_runner'
+], 'events have select policies only');
 
 select * from finish();
 rollback;
