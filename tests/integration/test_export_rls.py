@@ -66,6 +66,20 @@ async def test_requested_by_cannot_be_forged(
     assert await _count_exports(conn) == before
 
 
+async def test_a_forged_requester_reveals_nothing_about_their_membership(
+    conn: psycopg.AsyncConnection[Any], world: World
+) -> None:
+    """The insert trigger runs before RLS: it must not answer "is X a member"."""
+    messages = []
+    for forged in (world.member_a2, world.outsider, world.admin_b):
+        with raises_sqlstate("42501") as raised:
+            await request_as(conn, world.member_a, world.org_a, requested_by=forged)
+        assert str(forged) not in str(raised[0])
+        messages.append(str(raised[0]))
+    assert len(set(messages)) == 1
+    assert "row-level security" in messages[0]
+
+
 async def test_members_see_their_own_admins_their_organisation_nobody_another(
     conn: psycopg.AsyncConnection[Any], world: World
 ) -> None:
