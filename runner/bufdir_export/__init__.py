@@ -23,6 +23,9 @@ from ._errors import (
     PermissionDenied,
     RequestImmutable,
     RunnerOwnedColumn,
+    StepFailed,
+    StorageError,
+    StorageUnavailable,
 )
 from ._migrations import Migration, MigrationReport, discover_migrations, migrate
 from ._queries import Queries, load_queries
@@ -51,6 +54,9 @@ __all__ = [
     "RequestImmutable",
     "RunnerOwnedColumn",
     "Settings",
+    "StepFailed",
+    "StorageError",
+    "StorageUnavailable",
     "discover_migrations",
     "load_queries",
     "migrate",

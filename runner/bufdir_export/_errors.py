@@ -6,6 +6,9 @@
     ├── ConfigurationError          settings that cannot work
     ├── EmbeddedPostgresError       the private throwaway server failed to start
     ├── MigrationError              a migration file failed; nothing of it was applied
+    ├── StepFailed                  a pipeline step failed for a reason it names (``code``)
+    ├── StorageError                the file store refused or failed a request
+    │   └── StorageUnavailable      it did not answer, timed out, or answered 5xx
     └── DatabaseError               the database said no (``sqlstate``, ``constraint``)
         ├── DatabaseUnavailable     cannot connect, or the connection was lost
         └── ExportRejected          the export contract refused the request
@@ -47,6 +50,8 @@ __all__ = [
     "RequestImmutable",
     "RunnerOwnedColumn",
     "StepFailed",
+    "StorageError",
+    "StorageUnavailable",
 ]
 
 
@@ -82,6 +87,15 @@ class StepFailed(BufdirExportError):
         super().__init__(message)
         self.code = code
         self.message = message
+
+
+class StorageError(BufdirExportError):
+    """The file store refused or failed a request. The message names the path
+    and the HTTP status, never a key or a signed URL."""
+
+
+class StorageUnavailable(StorageError):
+    """The file store did not answer, timed out, or answered 5xx. Usually transient."""
 
 
 class DatabaseError(BufdirExportError):

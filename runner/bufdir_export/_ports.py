@@ -19,7 +19,9 @@ from ._models import ErrorCode, ExportRecord, ExportStatus
 __all__ = [
     "Activity",
     "ActivitySource",
+    "Attachment",
     "AttachmentBundler",
+    "AttachmentStore",
     "AuditService",
     "ColumnMapper",
     "FileGenerator",
@@ -51,6 +53,18 @@ class Activity:
     participant_count: int
     contact_method: str
     in_norway: bool
+
+
+@dataclass(frozen=True, slots=True)
+class Attachment:
+    """A file attached to one of the export's activities."""
+
+    id: UUID
+    activity_id: UUID
+    storage_path: str
+    file_name: str
+    content_type: str
+    size_bytes: int
 
 
 @dataclass(frozen=True, slots=True)
@@ -124,5 +138,13 @@ class AttachmentBundler(Protocol):
 
 
 class Storage(Protocol):
+    """Where finished files go, and who may fetch them: a private store and signed URLs."""
+
     async def upload(self, path: str, file: GeneratedFile) -> None: ...
     async def sign(self, path: str, ttl: timedelta) -> SignedUrl: ...
+
+
+class AttachmentStore(Protocol):
+    """Where the app keeps the activities' attachments."""
+
+    async def read_attachment(self, storage_path: str) -> bytes: ...

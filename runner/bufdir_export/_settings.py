@@ -6,8 +6,9 @@ import os
 import socket
 from datetime import timedelta
 from pathlib import Path
+from typing import Literal
 
-from pydantic import AliasChoices, Field, SecretStr, field_validator
+from pydantic import AliasChoices, Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 __all__ = ["Settings"]
@@ -62,6 +63,68 @@ class Settings(BaseSettings):
         default=timedelta(days=7),
         description="How long a download link works; at least 24 hours.",
     )
+
+    shutdown_grace_seconds: float = Field(
+        default=30.0,
+        ge=0,
+        description="On SIGTERM, how long running exports may take to finish before "
+        "they are released for another runner.",
+    )
+
+    # storage
+    storage_backend: Literal["local", "supabase"] = Field(
+        default="local",
+        description="Where files go: a local directory served by the download server, "
+        "or Supabase Storage.",
+    )
+    storage_dir: Path = Field(
+        default=Path(".bufdir-export/storage"),
+        description="The local backend's directory (exports and attachments).",
+    )
+    download_base_url: str = Field(
+        default="http://127.0.0.1:8787",
+        description="Public address of the download server for the local backend.",
+    )
+    signing_secret: SecretStr | None = Field(
+        default=None,
+        description="HMAC key of the local backend's download URLs, at least 32 bytes "
+        "(a secret).",
+    )
+    supabase_url: str | None = Field(
+        default=None,
+        validation_alias=AliasChoices("SUPABASE_URL", "BUFDIR_EXPORT_SUPABASE_URL"),
+        description="The project's API address, for Supabase Storage.",
+    )
+    supabase_service_key: SecretStr | None = Field(
+        default=None,
+        validation_alias=AliasChoices(
+            "SUPABASE_SERVICE_ROLE_KEY", "BUFDIR_EXPORT_SUPABASE_SERVICE_KEY"
+        ),
+        description="The service role key, for Supabase Storage (a secret).",
+    )
+    export_bucket: str = Field(
+        default="bufdir-exports", description="Private bucket of the export files."
+    )
+    attachment_bucket: str = Field(
+        default="activity-attachments", description="Bucket of the activities' attachments."
+    )
+
+    @field_validator("signing_secret")
+    @classmethod
+    def _long_enough(cls, secret: SecretStr | None) -> SecretStr | None:
+        if secret is not None and len(secret.get_secret_value().encode()) < 32:
+            raise ValueError("the signing secret must be at least 32 bytes")
+        return secret
+
+    @model_validator(mode="after")
+    def _supabase_needs_its_address(self) -> Settings:
+        if self.storage_backend == "supabase" and (
+            self.supabase_url is None or self.supabase_service_key is None
+        ):
+            raise ValueError(
+                "storage_backend 'supabase' needs SUPABASE_URL and SUPABASE_SERVICE_ROLE_KEY"
+            )
+        return self
 
     @field_validator("signed_url_ttl")
     @classmethod
