@@ -30,3 +30,12 @@ join public.activity_types t on t.id = a.activity_type_id
 where a.organisation_id = %(organisation_id)s
   and a.activity_date between %(period_start)s and %(period_end)s
 order by c.county_code, c.name, a.activity_date, a.id;
+
+-- name: list_attachments
+-- The attachments of the activities an export covers, in a stable order.
+select t.id, t.activity_id, t.storage_path, t.file_name, t.content_type, t.size_bytes
+from public.activity_attachments t
+join public.activities a on a.organisation_id = t.organisation_id and a.id = t.activity_id
+where a.organisation_id = %(organisation_id)s
+  and a.activity_date between %(period_start)s and %(period_end)s
+order by a.activity_date, t.activity_id, t.id;

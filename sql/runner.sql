@@ -34,3 +34,9 @@ select * from bufdir_private.complete_empty_bufdir_export(%(export_id)s, %(runne
 select * from bufdir_private.fail_bufdir_export(
   %(export_id)s, %(runner_id)s, %(error_code)s, %(error_message)s
 );
+
+-- name: release_export
+select * from bufdir_private.release_bufdir_export(%(export_id)s, %(runner_id)s);
+
+-- name: reap_exports
+select * from bufdir_private.reap_bufdir_exports(%(max_attempts)s);

@@ -11,7 +11,7 @@ from psycopg_pool import AsyncConnectionPool
 
 from ._db_errors import translate_error
 from ._models import ExportRecord
-from ._ports import Activity
+from ._ports import Activity, Attachment
 from ._queries import Queries
 
 __all__ = ["PostgresActivities"]
@@ -60,5 +60,17 @@ class PostgresActivities:
                 await cursor.execute(self._queries["stream_activities"], self._params(export))
                 async for activity in cursor:
                     yield activity
+        except psycopg.Error as error:
+            raise translate_error(error) from error
+
+    async def attachments(self, export: ExportRecord) -> AsyncIterator[Attachment]:
+        try:
+            async with (
+                self._pool.connection() as conn,
+                conn.cursor(row_factory=class_row(Attachment)) as cursor,
+            ):
+                await cursor.execute(self._queries["list_attachments"], self._params(export))
+                async for attachment in cursor:
+                    yield attachment
         except psycopg.Error as error:
             raise translate_error(error) from error

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
+import logging
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import AsyncIterator, Callable, Mapping
 from datetime import timedelta
 from typing import Any, LiteralString
 from uuid import UUID
@@ -13,18 +16,21 @@ from psycopg.rows import dict_row
 from psycopg_pool import AsyncConnectionPool
 
 from ._db_errors import translate_error
-from ._errors import ExportNotFound
+from ._errors import BufdirExportError, ExportNotFound, LeaseLost
 from ._models import ErrorCode, ExportRecord, ExportStatus
 from ._ports import GeneratedFile, SignedUrl
 from ._queries import Queries
 
 __all__ = ["PostgresAudit"]
 
+log = logging.getLogger(__name__)
+
 
 class PostgresAudit:
     """:class:`~bufdir_export._ports.AuditService` on PostgreSQL, as runner ``runner_id``.
 
-    Every write renews the lease. Progress is written at most once per
+    Every write renews the lease, and :meth:`hold` renews it every third of
+    the lease while a step runs. Progress is written at most once per
     ``progress_interval`` seconds per export (and always when it is done).
     """
 
@@ -146,3 +152,43 @@ class PostgresAudit:
             self._queries["fail_export"],
             {**self._held(export), "error_code": code.value, "error_message": message},
         )
+
+    async def release(self, export: ExportRecord) -> None:
+        """Give the export back (on shutdown): it is re-queued for another runner."""
+        self._last_progress.pop(export.id, None)
+        await self._record(self._queries["release_export"], self._held(export))
+
+    async def reap(self, max_attempts: int) -> list[tuple[UUID, ExportStatus, ExportStatus]]:
+        """Re-queue (or fail, once attempts are used up) exports whose lease expired."""
+        try:
+            async with self._pool.connection() as conn:
+                cursor = await conn.execute(
+                    self._queries["reap_exports"], {"max_attempts": max_attempts}
+                )
+                rows = await cursor.fetchall()
+        except psycopg.Error as error:
+            raise translate_error(error) from error
+        return [(row[0], ExportStatus(row[1]), ExportStatus(row[2])) for row in rows]
+
+    @contextlib.asynccontextmanager
+    async def hold(self, export: ExportRecord) -> AsyncIterator[None]:
+        """Renew the lease in the background while the block runs."""
+        keeper = asyncio.create_task(self._keep_lease(export), name=f"lease-{export.id}")
+        try:
+            yield
+        finally:
+            keeper.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await keeper
+
+    async def _keep_lease(self, export: ExportRecord) -> None:
+        period = max(0.5, self._lease_seconds / 3)
+        while True:
+            await asyncio.sleep(period)
+            try:
+                await self.heartbeat(export)
+            except LeaseLost:
+                return  # the next guarded write of the pipeline says so
+            except BufdirExportError as error:
+                # Keep trying: the lease may survive a short outage.
+                log.warning("export %s: lease not renewed: %s", export.id, error)

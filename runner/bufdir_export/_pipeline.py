@@ -6,11 +6,12 @@ of that lives behind the ports of :mod:`bufdir_export._ports`.
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 from datetime import timedelta
 from pathlib import Path
 
-from ._errors import LeaseLost, StepFailed
+from ._errors import BufdirExportError, LeaseLost, StepFailed, StorageError
 from ._models import (
     TERMINAL,
     ErrorCode,
@@ -86,9 +87,13 @@ class ExportPipeline:
             return None
         files: list[GeneratedFile] = []
         try:
-            return await self._run(export, files)
+            async with self._audit.hold(export):
+                return await self._run(export, files)
         except LeaseLost:
             return await self._outcome_after_losing(export)
+        except asyncio.CancelledError:
+            await self._release(export)
+            raise
         finally:
             for file in files:
                 _remove(file.path)
@@ -159,6 +164,10 @@ class ExportPipeline:
     async def _fail_step(self, export: ExportRecord, error: Exception) -> None:
         if isinstance(error, StepFailed):
             code, message = error.code, error.message
+        elif isinstance(error, StorageError):
+            # Storage errors name the path and the HTTP status, never a key.
+            code = ErrorCode.STORAGE_ERROR
+            message = f"{_STEP_NAMES.get(export.status, 'the export')} failed: {error}"
         else:
             code = _FAILURE_CODES.get(export.status, ErrorCode.INTERNAL)
             step = _STEP_NAMES.get(export.status, "the export")
@@ -166,6 +175,14 @@ class ExportPipeline:
             message = f"{step} failed ({type(error).__name__})"
         with contextlib.suppress(LeaseLost):
             await self._audit.fail(export, code, message)
+
+    async def _release(self, export: ExportRecord) -> None:
+        """Cancelled (the runner is stopping): give the export back, even while
+        being cancelled again. If that fails, the lease runs out and the reaper
+        re-queues it."""
+        release = asyncio.ensure_future(self._audit.release(export))
+        with contextlib.suppress(BufdirExportError, asyncio.CancelledError):
+            await asyncio.shield(release)
 
     async def _outcome_after_losing(self, export: ExportRecord) -> ExportResult | None:
         """After a guarded write found the export gone: its end, if it ended."""

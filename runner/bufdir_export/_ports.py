@@ -8,6 +8,7 @@ fakes. Nothing here imports a database driver.
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
+from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from pathlib import Path
@@ -101,6 +102,10 @@ class AuditService(Protocol):
     ) -> ExportRecord: ...
     async def complete_empty(self, export: ExportRecord) -> ExportRecord: ...
     async def fail(self, export: ExportRecord, code: ErrorCode, message: str) -> ExportRecord: ...
+    async def release(self, export: ExportRecord) -> None: ...
+    def hold(self, export: ExportRecord) -> AbstractAsyncContextManager[None]:
+        """Keep the lease of ``export`` renewed while the block runs."""
+        ...
 
 
 class ActivitySource(Protocol):
@@ -108,6 +113,7 @@ class ActivitySource(Protocol):
 
     async def count(self, export: ExportRecord) -> int: ...
     def stream(self, export: ExportRecord) -> AsyncIterator[Activity]: ...
+    def attachments(self, export: ExportRecord) -> AsyncIterator[Attachment]: ...
 
 
 class RowMapping(Protocol):
@@ -134,6 +140,8 @@ class FileGenerator(Protocol):
 
 
 class AttachmentBundler(Protocol):
+    """Packs the report and the activities' attachments into one file."""
+
     async def bundle(self, export: ExportRecord, report: GeneratedFile) -> GeneratedFile: ...
 
 

@@ -87,8 +87,7 @@ class Settings(BaseSettings):
     )
     signing_secret: SecretStr | None = Field(
         default=None,
-        description="HMAC key of the local backend's download URLs, at least 32 bytes "
-        "(a secret).",
+        description="HMAC key of the local backend's download URLs, at least 32 bytes (a secret).",
     )
     supabase_url: str | None = Field(
         default=None,

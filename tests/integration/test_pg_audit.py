@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import uuid
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
@@ -17,7 +18,7 @@ from bufdir_export._models import ErrorCode, ExportStatus
 from bufdir_export._pg_audit import PostgresAudit
 from bufdir_export._ports import GeneratedFile, SignedUrl
 from bufdir_export._queries import Queries
-from tests.integration.contract import World, act_as, new_export
+from tests.integration.contract import World, act_as, expire_lease, new_export
 
 
 async def _as_runner(conn: psycopg.AsyncConnection[Any]) -> None:
@@ -167,3 +168,94 @@ async def test_an_unknown_export_is_not_found(
 ) -> None:
     with pytest.raises(ExportNotFound):
         await _audit(pool, queries, "r").current(uuid.uuid4())
+
+
+async def _status(conn: psycopg.AsyncConnection[Any], export_id: uuid.UUID) -> tuple[Any, ...]:
+    row = await (
+        await conn.execute(
+            "select status::text, runner_id, attempts from public.bufdir_export_audit"
+            " where id = %s",
+            [export_id],
+        )
+    ).fetchone()
+    assert row is not None
+    return tuple(row)
+
+
+async def test_a_released_export_is_waiting_again_for_any_runner(
+    pool: AsyncConnectionPool[Any],
+    queries: Queries,
+    conn: psycopg.AsyncConnection[Any],
+    world: World,
+) -> None:
+    export_id = await new_export(conn, world)
+    audit = _audit(pool, queries, "runner-a")
+    export = await audit.claim()
+    assert export is not None
+
+    await audit.release(export)
+
+    assert await _status(conn, export_id) == ("initialised", None, 1)
+    again = await _audit(pool, queries, "runner-b").claim()
+    assert again is not None
+    assert (again.id, again.runner_id, again.attempts) == (export_id, "runner-b", 2)
+    with pytest.raises(LeaseLost):
+        await audit.release(export)
+
+
+async def test_the_reaper_requeues_an_expired_lease_and_fails_the_last_attempt(
+    pool: AsyncConnectionPool[Any],
+    queries: Queries,
+    conn: psycopg.AsyncConnection[Any],
+    world: World,
+) -> None:
+    export_id = await new_export(conn, world)
+    audit = _audit(pool, queries, "runner-a")
+    assert await audit.claim() is not None
+    assert await audit.reap(max_attempts=2) == []  # the lease still runs
+
+    await expire_lease(conn, export_id)
+    assert await audit.reap(max_attempts=2) == [
+        (export_id, ExportStatus.QUERYING_ACTIVITIES, ExportStatus.INITIALISED)
+    ]
+    assert await audit.claim() is not None
+    await expire_lease(conn, export_id)
+    assert await audit.reap(max_attempts=2) == [
+        (export_id, ExportStatus.QUERYING_ACTIVITIES, ExportStatus.FAILED)
+    ]
+    assert await _status(conn, export_id) == ("failed", "runner-a", 2)
+
+
+async def test_holding_an_export_renews_its_lease_until_the_block_ends(
+    pool: AsyncConnectionPool[Any],
+    queries: Queries,
+    conn: psycopg.AsyncConnection[Any],
+    world: World,
+) -> None:
+    export_id = await new_export(conn, world)
+    audit = PostgresAudit(pool, queries, runner_id="runner-a", lease=timedelta(seconds=1))
+    export = await audit.claim()
+    assert export is not None
+
+    async def lease() -> datetime:
+        row = await (
+            await conn.execute(
+                "select lease_expires_at from public.bufdir_export_audit where id = %s",
+                [export_id],
+            )
+        ).fetchone()
+        assert row is not None
+        return row[0]  # type: ignore[no-any-return]
+
+    first = await lease()
+    async with audit.hold(export):
+        # Renewed every half second (a third of the lease, at least 0.5 s):
+        # wait for two renewals, without trusting a wall-clock budget.
+        seen = {first}
+        while len(seen) < 3:
+            await asyncio.sleep(0.1)
+            seen.add(await lease())
+    last = await lease()
+    assert last > first
+    await asyncio.sleep(1.2)
+    assert await lease() == last  # nobody renews it after the block

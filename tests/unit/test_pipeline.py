@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import uuid
 from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass, field
@@ -11,7 +13,7 @@ from typing import Any, assert_never
 
 import pytest
 
-from bufdir_export._errors import LeaseLost, StepFailed
+from bufdir_export._errors import LeaseLost, StepFailed, StorageError
 from bufdir_export._models import (
     ErrorCode,
     ExportFailure,
@@ -21,7 +23,14 @@ from bufdir_export._models import (
     ExportSuccess,
 )
 from bufdir_export._pipeline import ExportPipeline
-from bufdir_export._ports import Activity, GeneratedFile, Progress, RowMapping, SignedUrl
+from bufdir_export._ports import (
+    Activity,
+    Attachment,
+    GeneratedFile,
+    Progress,
+    RowMapping,
+    SignedUrl,
+)
 from tests.support import NOW, export_record
 
 
@@ -99,6 +108,17 @@ class World:
             update={"status": ExportStatus.FAILED, "error_code": code, "error_message": message}
         )
 
+    async def release(self, export: ExportRecord) -> None:
+        self.calls.append(("release",))
+
+    @contextlib.asynccontextmanager
+    async def hold(self, export: ExportRecord) -> AsyncIterator[None]:
+        self.calls.append(("hold",))
+        try:
+            yield
+        finally:
+            self.calls.append(("unhold",))
+
     # ActivitySource ------------------------------------------------------
     async def count(self, export: ExportRecord) -> int:
         self.step("count")
@@ -122,6 +142,12 @@ class World:
                 contact_method="in_person",
                 in_norway=True,
             )
+
+    async def attachments(self, export: ExportRecord) -> AsyncIterator[Attachment]:
+        self.calls.append(("attachments",))
+        none: tuple[Attachment, ...] = ()
+        for attachment in none:
+            yield attachment
 
     # ColumnMapper --------------------------------------------------------
     async def prepare(self, export: ExportRecord) -> RowMapping:
@@ -172,7 +198,12 @@ class World:
         )
 
     def names(self) -> list[str]:
-        return [call[0] if call[0] != "advance" else f"advance:{call[1]}" for call in self.calls]
+        """The calls, without the lease keeping around them."""
+        return [
+            call[0] if call[0] != "advance" else f"advance:{call[1]}"
+            for call in self.calls
+            if call[0] not in ("hold", "unhold")
+        ]
 
 
 class _Mapping:
@@ -311,7 +342,7 @@ async def test_a_step_that_names_its_failure_keeps_its_code_and_message(world: W
     with pytest.raises(StepFailed):
         await world.pipeline().run_export()
 
-    assert world.calls[-1] == (
+    assert world.calls[-2] == (
         "fail",
         ExportStatus.MAPPING_COLUMNS,
         ErrorCode.INVALID_CONFIG,
@@ -344,3 +375,49 @@ async def test_an_export_lost_to_another_runner_ends_this_pass_quietly(world: Wo
     assert "fail" not in world.names()
     assert "upload" not in world.names()
     assert list(world.tmp.iterdir()) == []
+
+
+async def test_the_lease_is_held_from_the_claim_to_the_end(world: World) -> None:
+    await world.pipeline().run_export()
+
+    assert world.calls[1] == ("hold",)
+    assert world.calls[-1] == ("unhold",)
+    assert [c[0] for c in world.calls].count("hold") == 1
+
+
+async def test_a_cancelled_run_gives_the_export_back_and_writes_no_failure(
+    world: World, tmp_path: Path
+) -> None:
+    started = asyncio.Event()
+
+    async def stuck(*_: Any) -> GeneratedFile:
+        started.set()
+        await asyncio.Event().wait()
+        raise AssertionError("never reached")
+
+    world.generate = stuck  # type: ignore[method-assign,assignment]
+    task = asyncio.create_task(world.pipeline().run_export())
+    await started.wait()
+    task.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await task
+
+    names = world.names()
+    assert names[-1] == "release"
+    assert "fail" not in names
+    assert world.calls[-2:] == [("unhold",), ("release",)]
+    assert await asyncio.to_thread(lambda: list(tmp_path.iterdir())) == []
+
+
+async def test_a_storage_error_keeps_its_own_safe_message(world: World) -> None:
+    async def refused(path: str, file: GeneratedFile) -> None:
+        raise StorageError(f"storing {path} failed (HTTP 413)")
+
+    world.upload = refused  # type: ignore[method-assign]
+    with pytest.raises(StorageError):
+        await world.pipeline().run_export()
+
+    fail = next(call for call in world.calls if call[0] == "fail")
+    assert fail[1:3] == (ExportStatus.STORING_FILE, ErrorCode.STORAGE_ERROR)
+    assert fail[3].startswith("storing the file failed: storing ")
+    assert fail[3].endswith("(HTTP 413)")

@@ -89,4 +89,3 @@ def test_every_migration_splits_into_statements_that_each_end_cleanly() -> None:
             assert statement == statement.strip()
             assert not statement.endswith(";")
             assert statement.count("$$") % 2 == 0, "a function body was cut"
-
