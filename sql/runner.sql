@@ -40,3 +40,9 @@ select * from bufdir_private.release_bufdir_export(%(export_id)s, %(runner_id)s)
 
 -- name: reap_exports
 select * from bufdir_private.reap_bufdir_exports(%(max_attempts)s);
+
+-- name: listen_exports
+listen bufdir_export;
+
+-- name: act_as_runner_role
+select pg_catalog.set_config('role', %(role)s, false);

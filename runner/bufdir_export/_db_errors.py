@@ -20,6 +20,7 @@ from ._errors import (
     PermissionDenied,
     RequestImmutable,
     RunnerOwnedColumn,
+    TransactionConflict,
 )
 
 __all__ = ["translate_error"]
@@ -34,6 +35,8 @@ _BY_SQLSTATE: dict[str, type[DatabaseError]] = {
     "XB007": ExportNotFound,
     "XB008": LeaseLost,
     "42501": PermissionDenied,
+    "40001": TransactionConflict,  # serialization_failure
+    "40P01": TransactionConflict,  # deadlock_detected
     "57P01": DatabaseUnavailable,  # admin_shutdown
     "57P02": DatabaseUnavailable,  # crash_shutdown
     "57P03": DatabaseUnavailable,  # cannot_connect_now

@@ -11,6 +11,7 @@
     │   └── StorageUnavailable      it did not answer, timed out, or answered 5xx
     └── DatabaseError               the database said no (``sqlstate``, ``constraint``)
         ├── DatabaseUnavailable     cannot connect, or the connection was lost
+        ├── TransactionConflict     40001/40P01: serialization failure or deadlock
         └── ExportRejected          the export contract refused the request
             ├── InvalidTransition   XB001: that status may not follow this one
             ├── RequestImmutable    XB002: the request never changes after insert
@@ -25,6 +26,9 @@
 
 Database errors are translated in one place, :mod:`bufdir_export._db_errors`,
 by SQLSTATE and constraint name, never by message text.
+
+:data:`TRANSIENT` names the kinds worth retrying: the same request may well
+succeed a moment later.
 """
 
 from __future__ import annotations
@@ -32,6 +36,7 @@ from __future__ import annotations
 from ._models import ErrorCode
 
 __all__ = [
+    "TRANSIENT",
     "AuditAppendOnly",
     "BufdirExportError",
     "ConfigurationError",
@@ -52,6 +57,7 @@ __all__ = [
     "StepFailed",
     "StorageError",
     "StorageUnavailable",
+    "TransactionConflict",
 ]
 
 
@@ -121,6 +127,10 @@ class DatabaseUnavailable(DatabaseError):
     """No connection could be made, or an open one was lost. Usually transient."""
 
 
+class TransactionConflict(DatabaseError):
+    """40001 or 40P01: the transaction lost a serialization conflict or a deadlock."""
+
+
 class ExportRejected(DatabaseError):
     """The database's export contract refused the statement."""
 
@@ -163,3 +173,10 @@ class PermissionDenied(ExportRejected):
 
 class InvalidRequest(ExportRejected):
     """A value the database does not accept: a check, a foreign key, a type."""
+
+
+TRANSIENT: tuple[type[BufdirExportError], ...] = (
+    DatabaseUnavailable,
+    TransactionConflict,
+    StorageUnavailable,
+)

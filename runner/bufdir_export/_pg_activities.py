@@ -13,6 +13,7 @@ from ._db_errors import translate_error
 from ._models import ExportRecord
 from ._ports import Activity, Attachment
 from ._queries import Queries
+from ._retry import retry_transient
 
 __all__ = ["PostgresActivities"]
 
@@ -40,13 +41,18 @@ class PostgresActivities:
         }
 
     async def count(self, export: ExportRecord) -> int:
-        try:
-            async with self._pool.connection() as conn:
-                cursor = await conn.execute(self._queries["count_activities"], self._params(export))
-                row = await cursor.fetchone()
-        except psycopg.Error as error:
-            raise translate_error(error) from error
-        return int(row[0]) if row else 0
+        async def once() -> int:
+            try:
+                async with self._pool.connection() as conn:
+                    cursor = await conn.execute(
+                        self._queries["count_activities"], self._params(export)
+                    )
+                    row = await cursor.fetchone()
+            except psycopg.Error as error:
+                raise translate_error(error) from error
+            return int(row[0]) if row else 0
+
+        return await retry_transient(once)
 
     async def stream(self, export: ExportRecord) -> AsyncIterator[Activity]:
         try:

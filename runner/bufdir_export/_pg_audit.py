@@ -20,6 +20,7 @@ from ._errors import BufdirExportError, ExportNotFound, LeaseLost
 from ._models import ErrorCode, ExportRecord, ExportStatus
 from ._ports import GeneratedFile, SignedUrl
 from ._queries import Queries
+from ._retry import retry_transient
 
 __all__ = ["PostgresAudit"]
 
@@ -53,13 +54,23 @@ class PostgresAudit:
         self._last_progress: dict[UUID, float] = {}
 
     async def _row(self, query: LiteralString, params: Mapping[str, Any]) -> dict[str, Any] | None:
-        try:
-            async with self._pool.connection() as conn, conn.cursor(row_factory=dict_row) as cur:
-                await cur.execute(query, params)
-                row: dict[str, Any] | None = await cur.fetchone()
-                return row
-        except psycopg.Error as error:
-            raise translate_error(error) from error
+        """One row of ``query``; a lost connection or a conflict is retried (a guarded
+        write whose first try did commit then answers LeaseLost, and the export
+        is left to its lease)."""
+
+        async def once() -> dict[str, Any] | None:
+            try:
+                async with (
+                    self._pool.connection() as conn,
+                    conn.cursor(row_factory=dict_row) as cur,
+                ):
+                    await cur.execute(query, params)
+                    row: dict[str, Any] | None = await cur.fetchone()
+                    return row
+            except psycopg.Error as error:
+                raise translate_error(error) from error
+
+        return await retry_transient(once)
 
     async def _record(self, query: LiteralString, params: Mapping[str, Any]) -> ExportRecord:
         row = await self._row(query, params)

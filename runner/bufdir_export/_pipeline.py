@@ -32,6 +32,7 @@ from ._ports import (
     RowMapping,
     Storage,
 )
+from ._retry import retry_transient
 
 __all__ = ["ExportPipeline"]
 
@@ -138,13 +139,13 @@ class ExportPipeline:
         async def progress(done: int, of: int) -> None:
             await self._audit.progress(export, done, of)
 
-        report = await self._generator.generate(
-            export,
-            mapping,
-            self._activities.stream(export),
-            total,
-            progress,
-        )
+        async def generate() -> GeneratedFile:
+            # A stream broken by a transient fault starts over, from a new query.
+            return await self._generator.generate(
+                export, mapping, self._activities.stream(export), total, progress
+            )
+
+        report = await retry_transient(generate)
         files.append(report)
         return report
 

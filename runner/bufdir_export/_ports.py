@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Protocol
 from uuid import UUID
 
-from ._models import ErrorCode, ExportRecord, ExportStatus
+from ._models import ErrorCode, ExportRecord, ExportResult, ExportStatus
 
 __all__ = [
     "Activity",
@@ -27,10 +27,13 @@ __all__ = [
     "ColumnMapper",
     "FileGenerator",
     "GeneratedFile",
+    "Pipeline",
     "Progress",
+    "Reaper",
     "RowMapping",
     "SignedUrl",
     "Storage",
+    "Wakeups",
 ]
 
 # Called by a generator now and then: (rows done, rows total).
@@ -156,3 +159,25 @@ class AttachmentStore(Protocol):
     """Where the app keeps the activities' attachments."""
 
     async def read_attachment(self, storage_path: str) -> bytes: ...
+
+
+# The runner's collaborators ---------------------------------------------------
+
+
+class Pipeline(Protocol):
+    async def run_export(self) -> ExportResult | None:
+        """Claim one waiting export and run it to its end; None when none was claimed
+        or it was lost on the way."""
+        ...
+
+
+class Reaper(Protocol):
+    async def reap(self, max_attempts: int) -> list[tuple[UUID, ExportStatus, ExportStatus]]:
+        """Re-queue or fail exports whose lease expired: (id, from, to) of each."""
+        ...
+
+
+class Wakeups(Protocol):
+    async def listen(self, ring: Callable[[], None]) -> None:
+        """Call ``ring()`` whenever there may be new work; runs until cancelled."""
+        ...

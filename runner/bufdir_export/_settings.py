@@ -64,6 +64,15 @@ class Settings(BaseSettings):
         description="How long a download link works; at least 24 hours.",
     )
 
+    db_role: str | None = Field(
+        default="bufdir_export_runner",
+        pattern=r"^[a-z_][a-z0-9_]{0,62}$",
+        description="The role the runner's connections take (SET ROLE) before any work; "
+        "the connecting user must be a member of it.",
+    )
+    reap_interval_seconds: float = Field(
+        default=15.0, gt=0, description="How often each runner runs the reaper."
+    )
     shutdown_grace_seconds: float = Field(
         default=30.0,
         ge=0,
