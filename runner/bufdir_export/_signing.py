@@ -33,7 +33,16 @@ class UrlSigner:
         if len(secret) < 32:
             raise ValueError("the signing secret must be at least 32 bytes")
         self._secret = secret
-        self._base_url = base_url.rstrip("/")
+        self.base_url = base_url
+
+    @property
+    def base_url(self) -> str:
+        """Where the download server answers (set once its port is known)."""
+        return self._base_url
+
+    @base_url.setter
+    def base_url(self, value: str) -> None:
+        self._base_url = value.rstrip("/")
 
     def _signature(self, path: str, expires: int) -> str:
         digest = hmac.new(self._secret, f"{path}\n{expires}".encode(), hashlib.sha256).digest()

@@ -163,5 +163,58 @@ def demo(
         _out.print(f"refused, as it should be: {line}")
 
 
+@app.command()
+@_one_line_errors
+def run(
+    concurrency: Annotated[
+        int | None, typer.Option(min=1, max=64, help="Exports at once (default: settings).")
+    ] = None,
+    serve_downloads: Annotated[
+        bool,
+        typer.Option(help="With local storage, also serve the download URLs (HTTP)."),
+    ] = True,
+) -> None:
+    """Run exports until SIGTERM or Ctrl-C: claim, generate, store, sign.
+
+    Needs DATABASE_URL (or PG*). Woken by LISTEN, and polls as well. On SIGTERM
+    it stops claiming, lets running exports finish within the grace period,
+    gives the rest back to other runners, and exits 0.
+    """
+    import logging
+    import signal
+
+    from ._app import RunnerApp
+
+    settings = Settings()
+    if concurrency is not None:
+        settings = settings.model_copy(update={"concurrency": concurrency})
+    conninfo = _configured_conninfo(settings)
+    logging.basicConfig(
+        level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+    )
+
+    async def go() -> None:
+        runner_app = RunnerApp(settings, conninfo, serve_downloads=serve_downloads)
+        loop = asyncio.get_running_loop()
+        for signum in (signal.SIGTERM, signal.SIGINT):
+            loop.add_signal_handler(signum, runner_app.runner.stop)
+        await runner_app.open()
+        try:
+            server = runner_app.download_server
+            where = f", downloads at {server.host}:{server.port}" if server is not None else ""
+            _err.print(f"runner {settings.runner_id} started{where}", highlight=False)
+            stats = await runner_app.runner.run()
+        finally:
+            await runner_app.close()
+        done = ", ".join(f"{n} {status}" for status, n in sorted(stats.outcomes.items()))
+        _err.print(
+            f"runner {settings.runner_id} stopped: {done or 'no exports'};"
+            f" {stats.released} given back",
+            highlight=False,
+        )
+
+    _run(go())
+
+
 def main() -> None:
     app()

@@ -1,0 +1,156 @@
+"""The composition root of a runner: every service wired from the settings.
+
+Constructing :class:`RunnerApp` does no I/O; :meth:`RunnerApp.open` opens the
+pool (and the download server for local storage) and :meth:`RunnerApp.close`
+closes everything again.
+"""
+
+from __future__ import annotations
+
+import shutil
+import tempfile
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+import psycopg
+from psycopg_pool import AsyncConnectionPool
+
+from ._bundler import ZipBundler
+from ._download_server import DownloadServer
+from ._errors import ConfigurationError
+from ._file_generator import StreamingFileGenerator
+from ._listener import PostgresListener
+from ._pg_activities import PostgresActivities
+from ._pg_audit import PostgresAudit
+from ._pipeline import ExportPipeline
+from ._ports import AttachmentStore, Storage
+from ._queries import Queries, load_queries
+from ._runner import Runner
+from ._settings import Settings
+from ._signing import UrlSigner
+from ._standard_columns import StandardColumnMapper
+from ._storage_local import LocalStorage
+from ._storage_supabase import SupabaseStorage
+
+__all__ = ["RunnerApp"]
+
+
+class RunnerApp:
+    """A runner and what it needs, for one database."""
+
+    def __init__(
+        self,
+        settings: Settings,
+        conninfo: str,
+        *,
+        serve_downloads: bool = True,
+        queries: Queries | None = None,
+    ) -> None:
+        self.settings = settings
+        self._queries = queries or load_queries()
+        self._work_dir = Path(tempfile.mkdtemp(prefix="bufdir-export-"))
+        self.pool: AsyncConnectionPool[Any] = AsyncConnectionPool(
+            conninfo,
+            min_size=1,
+            max_size=settings.concurrency + 2,
+            configure=self._configure,
+            check=AsyncConnectionPool.check_connection,
+            reconnect_timeout=0,  # keep trying: the database may come back
+            timeout=settings.connect_timeout_seconds,
+            open=False,
+            name="bufdir-export",
+        )
+        lease = timedelta(seconds=settings.lease_seconds)
+        self.audit = PostgresAudit(
+            self.pool, self._queries, runner_id=settings.runner_id, lease=lease
+        )
+        self.activities = PostgresActivities(self.pool, self._queries)
+        self._url_signer: UrlSigner | None = None
+        self._local: LocalStorage | None = None
+        self.storage, attachments = self._storage(settings)
+        self.download_server: DownloadServer | None = None
+        if serve_downloads and self._local is not None and self._url_signer is not None:
+            self.download_server = DownloadServer(
+                self._local, self._url_signer, host=_host(settings), port=_port(settings)
+            )
+        self.public_url = settings.download_base_url
+        self.pipeline = ExportPipeline(
+            audit=self.audit,
+            activities=self.activities,
+            mapper=StandardColumnMapper(),
+            generator=StreamingFileGenerator(self._work_dir),
+            bundler=ZipBundler(self.activities, attachments, self._work_dir),
+            storage=self.storage,
+            url_ttl=settings.signed_url_ttl,
+        )
+        self.listener = PostgresListener(
+            conninfo, self._queries, connect_timeout=settings.connect_timeout_seconds
+        )
+        self.runner = Runner(
+            self.pipeline,
+            self.audit,
+            self.listener,
+            concurrency=settings.concurrency,
+            poll_interval=settings.poll_interval_seconds,
+            reap_interval=settings.reap_interval_seconds,
+            max_attempts=settings.max_attempts,
+            grace=settings.shutdown_grace_seconds,
+        )
+
+    async def _configure(self, conn: psycopg.AsyncConnection[Any]) -> None:
+        if self.settings.db_role is not None:
+            await conn.execute(self._queries["act_as_runner_role"], {"role": self.settings.db_role})
+        await conn.commit()
+
+    def _signer(self, settings: Settings) -> UrlSigner:
+        if settings.signing_secret is None:
+            raise ConfigurationError(
+                "local storage signs its download URLs: set BUFDIR_EXPORT_SIGNING_SECRET "
+                "(at least 32 bytes)"
+            )
+        self._url_signer = UrlSigner(
+            settings.signing_secret.get_secret_value().encode(), settings.download_base_url
+        )
+        return self._url_signer
+
+    def _storage(self, settings: Settings) -> tuple[Storage, AttachmentStore]:
+        if settings.storage_backend == "supabase":
+            url, key = settings.supabase_url, settings.supabase_service_key
+            if url is None or key is None:
+                raise ConfigurationError("Supabase Storage needs SUPABASE_URL and its service key")
+            supabase = SupabaseStorage(
+                url,
+                key.get_secret_value(),
+                export_bucket=settings.export_bucket,
+                attachment_bucket=settings.attachment_bucket,
+            )
+            return supabase, supabase
+        self._local = LocalStorage(settings.storage_dir, self._signer(settings))
+        return self._local, self._local
+
+    async def open(self) -> None:
+        await self.pool.open(wait=True, timeout=self.settings.connect_timeout_seconds)
+        if self.download_server is not None and self._url_signer is not None:
+            started = await self.download_server.start()
+            if _port(self.settings) == 0:  # a free port was taken: link to it
+                self._url_signer.base_url = started
+                self.public_url = started
+
+    async def close(self) -> None:
+        if self.download_server is not None:
+            await self.download_server.stop()
+        await self.pool.close()
+        if isinstance(self.storage, SupabaseStorage):
+            await self.storage.aclose()
+        shutil.rmtree(self._work_dir, ignore_errors=True)
+
+
+def _host(settings: Settings) -> str:
+    return urlsplit(settings.download_base_url).hostname or "127.0.0.1"
+
+
+def _port(settings: Settings) -> int:
+    address = urlsplit(settings.download_base_url)
+    return address.port or (443 if address.scheme == "https" else 80)

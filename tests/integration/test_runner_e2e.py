@@ -1,0 +1,217 @@
+"""The runner end to end, in this process: real database, real files, real HTTP downloads."""
+
+from __future__ import annotations
+
+import asyncio
+import io
+import uuid
+import zipfile
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import httpx
+import openpyxl
+import psycopg
+import pytest
+from psycopg.rows import dict_row
+
+from bufdir_export._app import RunnerApp
+from bufdir_export._settings import Settings
+from tests.integration.contract import request_as
+
+ORGS = {
+    slug: uuid.UUID(f"00000000-0000-4000-a000-00000000000{n}")
+    for n, slug in enumerate(("nhf", "blindeforbundet", "hlf"), start=1)
+}
+ADMINS = {
+    slug: uuid.UUID(f"00000000-0000-4000-b00{n}-000000000001")
+    for n, slug in enumerate(("nhf", "blindeforbundet", "hlf"), start=1)
+}
+SECRET = "e2e-signing-secret-0123456789abcdefghij"
+TERMINAL = ("completed", "completed_empty", "failed", "cancelled")
+
+
+@dataclass
+class Running:
+    app: RunnerApp
+    task: asyncio.Task[Any]
+
+
+def runner_settings(tmp_path: Path, **overrides: Any) -> Settings:
+    values: dict[str, Any] = {
+        "runner_id": "e2e-runner",
+        "concurrency": 2,
+        "poll_interval_seconds": 0.5,
+        "lease_seconds": 10,
+        "reap_interval_seconds": 1,
+        "signing_secret": SECRET,
+        "storage_dir": tmp_path / "storage",
+        "download_base_url": "http://127.0.0.1:0",
+        "shutdown_grace_seconds": 5,
+    }
+    values.update(overrides)
+    return Settings.model_validate(values)
+
+
+@pytest.fixture
+async def running(database: str, tmp_path: Path) -> AsyncIterator[Running]:
+    app = RunnerApp(runner_settings(tmp_path), database)
+    await app.open()
+    task = asyncio.create_task(app.runner.run())
+    try:
+        yield Running(app, task)
+    finally:
+        app.runner.stop()
+        await task
+        await app.close()
+
+
+async def wait_for_end(
+    conn: psycopg.AsyncConnection[Any], export_ids: list[uuid.UUID], within: float = 90
+) -> dict[uuid.UUID, dict[str, Any]]:
+    async with asyncio.timeout(within):
+        while True:
+            async with conn.cursor(row_factory=dict_row) as cursor:
+                await cursor.execute(
+                    "select * from public.bufdir_export_audit where id = any(%s)", [export_ids]
+                )
+                rows = {row["id"]: row for row in await cursor.fetchall()}
+            if all(rows[i]["status"] in TERMINAL for i in export_ids):
+                return rows
+            await asyncio.sleep(0.1)
+
+
+async def activity_count(conn: psycopg.AsyncConnection[Any], org: uuid.UUID) -> int:
+    row = await (
+        await conn.execute(
+            "select count(*) from public.activities where organisation_id = %s"
+            " and activity_date between '2025-01-01' and '2025-12-31'",
+            [org],
+        )
+    ).fetchone()
+    assert row is not None
+    return int(row[0])
+
+
+async def download(url: str) -> httpx.Response:
+    async with httpx.AsyncClient() as client:
+        return await client.get(url)
+
+
+async def test_one_export_per_organisation_ends_completed_with_a_working_link(
+    running: Running, conn: psycopg.AsyncConnection[Any]
+) -> None:
+    exports = {slug: await request_as(conn, ADMINS[slug], ORGS[slug]) for slug in ORGS}
+
+    rows = await wait_for_end(conn, list(exports.values()))
+
+    for slug, export_id in exports.items():
+        row = rows[export_id]
+        assert row["status"] == "completed", (slug, row["error_code"], row["error_message"])
+        expected = await activity_count(conn, ORGS[slug])
+        assert expected > 0
+        assert row["row_count"] == expected
+        assert row["file_path"] == f"{ORGS[slug]}/{export_id}/bufdir-rapport-2025.xlsx"
+        assert row["rows_done"] == row["rows_total"] == expected
+        response = await download(row["download_url"])
+        assert response.status_code == 200
+        assert len(response.content) == row["file_size_bytes"]
+        workbook = openpyxl.load_workbook(io.BytesIO(response.content), read_only=True)
+        sheet = workbook["Aktiviteter"]
+        # the header, then one row per activity
+        assert sum(1 for _ in sheet.iter_rows(values_only=True)) == expected + 1
+        assert row["download_url"].startswith(running.app.public_url)
+        workbook.close()
+
+    async with conn.cursor() as cursor:
+        await cursor.execute(
+            "select export_id, array_agg(to_status::text order by id)"
+            " from public.bufdir_export_audit_events where export_id = any(%s)"
+            " group by export_id",
+            [list(exports.values())],
+        )
+        walks = dict(await cursor.fetchall())
+    for export_id in exports.values():
+        assert walks[export_id] == [
+            "initialised",
+            "querying_activities",
+            "mapping_columns",
+            "generating_file",
+            "storing_file",
+            "completed",
+        ]
+
+
+async def test_csv_with_attachments_and_an_empty_period(
+    running: Running, conn: psycopg.AsyncConnection[Any], tmp_path: Path
+) -> None:
+    storage = running.app.storage
+    attachments = await (
+        await conn.execute(
+            "select t.storage_path, t.size_bytes from public.activity_attachments t"
+            " join public.activities a on a.id = t.activity_id"
+            " where t.organisation_id = %s"
+            " and a.activity_date between '2025-01-01' and '2025-12-31'",
+            [ORGS["hlf"]],
+        )
+    ).fetchall()
+    assert attachments
+    for path, size in attachments:
+        await storage.put_attachment(path, b"x" * size)  # type: ignore[attr-defined]
+
+    bundled = await request_as(
+        conn, ADMINS["hlf"], ORGS["hlf"], format="csv", include_attachments=True
+    )
+    async with conn.transaction():
+        await conn.execute(
+            "delete from public.activities where organisation_id = %s"
+            " and activity_date between '2025-01-01' and '2025-12-31'",
+            [ORGS["nhf"]],
+        )
+    empty = await request_as(conn, ADMINS["nhf"], ORGS["nhf"])
+
+    rows = await wait_for_end(conn, [bundled, empty])
+
+    row = rows[bundled]
+    assert row["status"] == "completed", row["error_message"]
+    assert row["file_path"].endswith("/bufdir-rapport-2025-med-vedlegg.zip")
+    response = await download(row["download_url"])
+    with zipfile.ZipFile(io.BytesIO(response.content)) as archive:
+        report = archive.read("bufdir-rapport-2025.csv")
+        assert report.startswith(b"\xef\xbb\xbf")
+        assert len(report.decode("utf-8-sig").splitlines()) == row["row_count"] + 1
+        assert sum(1 for name in archive.namelist() if name.startswith("vedlegg/")) == len(
+            attachments
+        )
+
+    nothing = rows[empty]
+    assert nothing["status"] == "completed_empty"
+    assert nothing["row_count"] == 0
+    assert nothing["file_path"] is None
+    assert nothing["download_url"] is None
+
+
+async def test_a_requester_who_left_is_refused_and_a_missing_attachment_fails_cleanly(
+    running: Running, conn: psycopg.AsyncConnection[Any]
+) -> None:
+    leaver = await request_as(conn, ADMINS["blindeforbundet"], ORGS["blindeforbundet"])
+    # No attachment files are stored: the bundle cannot be made.
+    broken = await request_as(conn, ADMINS["hlf"], ORGS["hlf"], include_attachments=True)
+    await conn.execute(
+        "delete from public.organisation_members where user_id = %s and organisation_id = %s",
+        [ADMINS["blindeforbundet"], ORGS["blindeforbundet"]],
+    )
+
+    rows = await wait_for_end(conn, [leaver, broken])
+
+    # The runner may have claimed the first export before the member left.
+    assert rows[leaver]["status"] in ("failed", "completed")
+    if rows[leaver]["status"] == "failed":
+        assert rows[leaver]["error_code"] == "forbidden"
+    assert rows[broken]["status"] == "failed"
+    assert rows[broken]["error_code"] == "storage_error"
+    assert "is missing" in rows[broken]["error_message"]
+    assert rows[broken]["file_path"] is None
+    assert not list((running.app.settings.storage_dir / "exports").rglob(f"*{broken}*"))

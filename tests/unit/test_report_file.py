@@ -1,0 +1,221 @@
+"""The report file: typed xlsx cells and Norwegian CSV, streamed, and never half-written."""
+
+from __future__ import annotations
+
+import asyncio
+import csv
+import io
+import uuid
+from collections.abc import AsyncIterator, Sequence
+from datetime import date, datetime
+from decimal import Decimal
+from pathlib import Path
+
+import openpyxl
+import pytest
+
+from bufdir_export._file_generator import StreamingFileGenerator, report_file_name
+from bufdir_export._models import ExportFormat
+from bufdir_export._ports import Activity
+from bufdir_export._report_writers import CsvRowWriter, ReportInfo, XlsxRowWriter, neutralise
+from bufdir_export._standard_columns import StandardColumns
+from tests.support import export_record
+
+HOSTILE = ['=HYPERLINK("http://x")', "+1", "-1", "@SUM(A1)", "\tx", "\rx"]
+INFO = ReportInfo(title="Bufdir-rapport 2025", description="Eksport e1")
+
+
+def _activity(n: int, *, chapter: str = "Oslo lokallag") -> Activity:
+    return Activity(
+        id=uuid.UUID(int=n + 1),
+        chapter_name=chapter,
+        county_code="03",
+        county_name="Oslo",
+        municipality_number="0301",
+        peer_mentor_id=uuid.UUID(int=10_000 + n % 7),
+        activity_type_code="samtalegruppe",
+        activity_type_name="Samtalegruppe",
+        activity_date=date(2025, 3, 1 + n % 28),
+        duration_minutes=90,
+        participant_count=4,
+        contact_method="in_person",
+        in_norway=True,
+    )
+
+
+def _rows_in(path: Path) -> int:
+    """Rows of the file, the header included."""
+    if path.suffix == ".csv":
+        return len(path.read_bytes().decode("utf-8-sig").splitlines())
+    workbook = openpyxl.load_workbook(path, read_only=True)
+    try:
+        return sum(1 for _ in workbook["Aktiviteter"].iter_rows(values_only=True))
+    finally:
+        workbook.close()
+
+
+def _names(folder: Path) -> list[str]:
+    return sorted(p.name for p in folder.iterdir())
+
+
+async def _stream(count: int, *, fail_at: int | None = None) -> AsyncIterator[Activity]:
+    for n in range(count):
+        if n == fail_at:
+            raise RuntimeError("the stream broke")
+        yield _activity(n)
+
+
+def test_xlsx_cells_are_typed_and_the_header_frozen_and_filtered(tmp_path: Path) -> None:
+    path = tmp_path / "r.xlsx"
+    writer = XlsxRowWriter(path, StandardColumns.headers, INFO)
+    writer.write_rows([StandardColumns().map(_activity(0))])
+    writer.close()
+
+    workbook = openpyxl.load_workbook(path)
+    assert workbook.sheetnames == ["Aktiviteter"]
+    sheet = workbook["Aktiviteter"]
+    assert [c.value for c in sheet[1]] == list(StandardColumns.headers)
+    assert sheet.freeze_panes == "A2"
+    assert sheet.auto_filter.ref == "A1:M1"
+    row = dict(zip(StandardColumns.headers, sheet[2], strict=True))
+    assert isinstance(row["Dato"].value, datetime)
+    assert row["Dato"].value.date() == date(2025, 3, 1)
+    assert row["Dato"].number_format == "dd.mm.yyyy"
+    assert row["Fylkesnr"].value == "03"
+    assert row["Fylkesnr"].data_type == "s"
+    assert row["Kommunenr"].value == "0301"
+    assert row["Timer"].value == 1.5
+    assert row["Timer"].data_type == "n"
+    assert row["Deltakere"].value == 4
+    assert row["I Norge"].value == "Ja"
+    assert workbook.properties.title == "Bufdir-rapport 2025"
+    assert workbook.properties.creator == "bufdir-export"
+
+
+def test_text_that_looks_like_a_formula_stays_text_in_xlsx_and_csv(tmp_path: Path) -> None:
+    xlsx, csv_path = tmp_path / "r.xlsx", tmp_path / "r.csv"
+    for writer_class, path in ((XlsxRowWriter, xlsx), (CsvRowWriter, csv_path)):
+        writer = writer_class(path, ["Tekst"], INFO)
+        writer.write_rows([[text] for text in HOSTILE])
+        writer.close()
+
+    sheet = openpyxl.load_workbook(xlsx)["Aktiviteter"]
+    cells = [row[0] for row in sheet.iter_rows(min_row=2)]
+    assert [c.data_type for c in cells] == ["s"] * len(HOSTILE)
+    assert [c.value for c in cells] == [f"'{text}" for text in HOSTILE]
+    text = csv_path.read_bytes().decode("utf-8-sig")
+    rows = list(csv.reader(io.StringIO(text, newline=""), delimiter=";"))
+    assert [row[0] for row in rows[1:]] == [f"'{text}" for text in HOSTILE]
+    assert neutralise("Oslo") == "Oslo"
+    assert neutralise("1-2") == "1-2"
+
+
+def test_csv_is_what_excel_in_norway_opens(tmp_path: Path) -> None:
+    path = tmp_path / "r.csv"
+    writer = CsvRowWriter(path, ["Dato", "Timer", "Lokallag", "Fylkesnr"], INFO)
+    writer.write_rows([[date(2025, 3, 1), Decimal("1.50"), 'Lag; "Øst"', "03"]])
+    writer.close()
+
+    raw = path.read_bytes()
+    assert raw.startswith(b"\xef\xbb\xbf")
+    assert b"\r\n" in raw
+    text = raw.decode("utf-8-sig")
+    rows = list(csv.reader(io.StringIO(text, newline=""), delimiter=";"))
+    assert rows == [
+        ["Dato", "Timer", "Lokallag", "Fylkesnr"],
+        ["01.03.2025", "1,50", 'Lag; "Øst"', "03"],
+    ]
+
+
+@pytest.mark.parametrize("file_format", [ExportFormat.XLSX, ExportFormat.CSV])
+async def test_the_generator_streams_every_row_and_reports_progress(
+    tmp_path: Path, file_format: ExportFormat
+) -> None:
+    export = export_record(format=file_format)
+    seen: list[tuple[int, int]] = []
+
+    async def progress(done: int, total: int) -> None:
+        seen.append((done, total))
+
+    generator = StreamingFileGenerator(tmp_path, batch_size=100)
+    made = await generator.generate(export, StandardColumns(), _stream(1_050), 1_050, progress)
+
+    assert made.row_count == 1_050
+    assert made.file_name == report_file_name(export) == f"bufdir-rapport-2025.{file_format}"
+    assert made.size_bytes == made.path.stat().st_size
+    assert seen[-1] == (1_050, 1_050)
+    assert [done for done, _ in seen] == sorted({done for done, _ in seen})
+    assert await asyncio.to_thread(_rows_in, made.path) == 1_051
+    assert await asyncio.to_thread(_names, tmp_path) == [made.path.name]
+
+
+class BrokenMapping(StandardColumns):
+    def map(self, activity: Activity) -> Sequence[object]:
+        if activity.id == uuid.UUID(int=500):
+            raise KeyError("column 'Dato'")
+        return super().map(activity)
+
+
+async def _nothing(done: int, total: int) -> None:
+    return None
+
+
+@pytest.mark.parametrize("broken", ["mapping", "stream"])
+async def test_a_failure_midway_propagates_and_leaves_no_file(tmp_path: Path, broken: str) -> None:
+    generator = StreamingFileGenerator(tmp_path, batch_size=100)
+    mapping = BrokenMapping() if broken == "mapping" else StandardColumns()
+    rows = _stream(2_000, fail_at=None if broken == "mapping" else 700)
+
+    with pytest.raises(KeyError if broken == "mapping" else RuntimeError):
+        await generator.generate(export_record(), mapping, rows, 2_000, _nothing)
+
+    assert await asyncio.to_thread(_names, tmp_path) == []
+
+
+async def test_a_cancelled_generation_leaves_no_file(tmp_path: Path) -> None:
+    started = asyncio.Event()
+
+    async def endless() -> AsyncIterator[Activity]:
+        n = 0
+        while True:
+            if n == 300:
+                started.set()
+            yield _activity(n)
+            n += 1
+            await asyncio.sleep(0)
+
+    generator = StreamingFileGenerator(tmp_path, batch_size=100)
+    task = asyncio.create_task(
+        generator.generate(export_record(), StandardColumns(), endless(), 10**9, _nothing)
+    )
+    await started.wait()
+    task.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await task
+
+    assert await asyncio.to_thread(_names, tmp_path) == []
+
+
+async def test_the_event_loop_keeps_running_while_a_file_is_written(tmp_path: Path) -> None:
+    ticks = 0
+    done = asyncio.Event()
+
+    async def ticker() -> None:
+        nonlocal ticks
+        while not done.is_set():
+            ticks += 1
+            await asyncio.sleep(0)
+
+    async def rows() -> AsyncIterator[Activity]:
+        for n in range(20_000):
+            yield _activity(n)
+
+    tick_task = asyncio.create_task(ticker())
+    generator = StreamingFileGenerator(tmp_path, batch_size=2_000)
+    await generator.generate(export_record(), StandardColumns(), rows(), 20_000, _nothing)
+    done.set()
+    await tick_task
+
+    # The rows come from 20,000 loop steps of their own; with mapping and
+    # writing on the loop the ticker would only run between batches.
+    assert ticks > 1_000
