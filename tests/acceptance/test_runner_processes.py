@@ -1,0 +1,175 @@
+"""Runners as real processes (`bufdir-export run`): sharing work, dying, stopping."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+import uuid
+from collections.abc import AsyncIterator, Callable
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+import psycopg
+import pytest
+
+from bufdir_export._generate import generate_activities
+from tests.acceptance.test_cli import ENTRY_POINT
+from tests.integration.contract import request_as
+from tests.integration.test_runner_e2e import ADMINS, ORGS, SECRET, activity_count, wait_for_end
+
+_LIBPQ = ("PGHOST", "PGHOSTADDR", "PGPORT", "PGDATABASE", "PGUSER", "PGSERVICE")
+
+Start = Callable[..., Any]
+
+
+@pytest.fixture
+async def runners(database: str, tmp_path: Path) -> AsyncIterator[Callable[..., Any]]:
+    """Start `bufdir-export run` processes; every one is gone after the test."""
+    started: list[asyncio.subprocess.Process] = []
+
+    async def start(name: str, **settings: str) -> asyncio.subprocess.Process:
+        env = {k: v for k, v in os.environ.items() if k not in _LIBPQ}
+        env |= {
+            "DATABASE_URL": database,
+            "BUFDIR_EXPORT_RUNNER_ID": name,
+            "BUFDIR_EXPORT_SIGNING_SECRET": SECRET,
+            "BUFDIR_EXPORT_STORAGE_DIR": str(tmp_path / "storage"),
+            "BUFDIR_EXPORT_DOWNLOAD_BASE_URL": "http://127.0.0.1:0",
+            "BUFDIR_EXPORT_POLL_INTERVAL_SECONDS": "1",
+            "BUFDIR_EXPORT_REAP_INTERVAL_SECONDS": "1",
+            "BUFDIR_EXPORT_LEASE_SECONDS": "5",
+        }
+        env |= {f"BUFDIR_EXPORT_{key.upper()}": value for key, value in settings.items()}
+        log = (tmp_path / f"{name}.log").open("wb")
+        process = await asyncio.create_subprocess_exec(
+            str(ENTRY_POINT), "run", env=env, stdout=log, stderr=log
+        )
+        log.close()
+        started.append(process)
+        return process
+
+    try:
+        yield start
+    finally:
+        for process in started:
+            if process.returncode is None:
+                process.kill()
+                await process.wait()
+
+
+async def _events(conn: psycopg.AsyncConnection[Any], ids: list[uuid.UUID]) -> list[Any]:
+    cursor = await conn.execute(
+        "select export_id, to_status::text, actor from public.bufdir_export_audit_events"
+        " where export_id = any(%s) order by id",
+        [ids],
+    )
+    return list(await cursor.fetchall())
+
+
+async def _status(conn: psycopg.AsyncConnection[Any], export_id: uuid.UUID) -> tuple[Any, ...]:
+    row = await (
+        await conn.execute(
+            "select status::text, runner_id, attempts from public.bufdir_export_audit"
+            " where id = %s",
+            [export_id],
+        )
+    ).fetchone()
+    assert row is not None
+    return tuple(row)
+
+
+async def _until_status(
+    conn: psycopg.AsyncConnection[Any], export_id: uuid.UUID, wanted: set[str]
+) -> tuple[Any, ...]:
+    async with asyncio.timeout(60):
+        while (now := await _status(conn, export_id))[0] not in wanted:  # noqa: ASYNC110
+            await asyncio.sleep(0.05)
+    return now
+
+
+async def test_two_runners_share_thirty_exports_and_run_each_exactly_once(
+    runners: Start, conn: psycopg.AsyncConnection[Any]
+) -> None:
+    await runners("runner-1", concurrency="2")
+    await runners("runner-2", concurrency="2")
+    slugs = list(ORGS)
+    ids = [
+        await request_as(
+            conn, ADMINS[slugs[n % 3]], ORGS[slugs[n % 3]], format="csv" if n % 2 else "xlsx"
+        )
+        for n in range(30)
+    ]
+
+    rows = await wait_for_end(conn, ids, within=120)
+
+    assert {row["status"] for row in rows.values()} == {"completed"}
+    events = await _events(conn, ids)
+    claims = [e for e in events if e[1] == "querying_activities"]
+    completions = [e for e in events if e[1] == "completed"]
+    assert sorted(e[0] for e in claims) == sorted(ids)  # each claimed once
+    assert sorted(e[0] for e in completions) == sorted(ids)  # and completed once
+    by_runner = {e[2] for e in claims}
+    assert by_runner <= {"runner:runner-1", "runner:runner-2"}
+    assert all(row["attempts"] == 1 for row in rows.values())
+
+
+async def test_a_killed_runner_s_export_is_reaped_and_finished_by_another(
+    runners: Start, conn: psycopg.AsyncConnection[Any]
+) -> None:
+    written = await generate_activities(
+        conn,
+        organisation_slug="hlf",
+        count=60_000,
+        seed=7,
+        period_start=date(2025, 1, 1),
+        period_end=date(2025, 12, 31),
+    )
+    victim = await runners("victim", concurrency="1")
+    export_id = await request_as(conn, ADMINS["hlf"], ORGS["hlf"])
+    await _until_status(conn, export_id, {"generating_file"})
+
+    victim.send_signal(signal.SIGKILL)
+    await victim.wait()
+    assert (await _status(conn, export_id))[:2] == ("generating_file", "victim")
+
+    await runners("rescuer", concurrency="1")
+    [row] = (await wait_for_end(conn, [export_id], within=120)).values()
+
+    assert row["status"] == "completed"
+    assert row["runner_id"] == "rescuer"
+    assert row["attempts"] == 2
+    assert row["row_count"] == await activity_count(conn, ORGS["hlf"]) > written
+    walk = [(e[1], e[2]) for e in await _events(conn, [export_id])]
+    assert [to for to, _ in walk].count("initialised") == 2  # requested, then re-queued
+    assert [actor for to, actor in walk if to == "querying_activities"] == [
+        "runner:victim",
+        "runner:rescuer",
+    ]
+    assert walk[-1] == ("completed", "runner:rescuer")
+
+
+async def test_sigterm_gives_a_running_export_back_and_exits_zero(
+    runners: Start, conn: psycopg.AsyncConnection[Any], tmp_path: Path
+) -> None:
+    await generate_activities(
+        conn,
+        organisation_slug="nhf",
+        count=60_000,
+        seed=3,
+        period_start=date(2025, 1, 1),
+        period_end=date(2025, 12, 31),
+    )
+    leaving = await runners("leaving", concurrency="1", shutdown_grace_seconds="0")
+    export_id = await request_as(conn, ADMINS["nhf"], ORGS["nhf"])
+    await _until_status(conn, export_id, {"generating_file"})
+
+    leaving.send_signal(signal.SIGTERM)
+    async with asyncio.timeout(30):
+        assert await leaving.wait() == 0
+
+    assert await _status(conn, export_id) == ("initialised", None, 1)
+    log = (tmp_path / "leaving.log").read_text()
+    assert "1 given back" in log
+    assert "Traceback" not in log
