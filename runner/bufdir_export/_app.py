@@ -68,12 +68,12 @@ class RunnerApp:
         )
         self.activities = PostgresActivities(self.pool, self._queries)
         self._url_signer: UrlSigner | None = None
-        self._local: LocalStorage | None = None
+        self.local_storage: LocalStorage | None = None
         self.storage, attachments = self._storage(settings)
         self.download_server: DownloadServer | None = None
-        if serve_downloads and self._local is not None and self._url_signer is not None:
+        if serve_downloads and self.local_storage is not None and self._url_signer is not None:
             self.download_server = DownloadServer(
-                self._local, self._url_signer, host=_host(settings), port=_port(settings)
+                self.local_storage, self._url_signer, host=_host(settings), port=_port(settings)
             )
         self.public_url = settings.download_base_url
         self.pipeline = ExportPipeline(
@@ -127,8 +127,8 @@ class RunnerApp:
                 attachment_bucket=settings.attachment_bucket,
             )
             return supabase, supabase
-        self._local = LocalStorage(settings.storage_dir, self._signer(settings))
-        return self._local, self._local
+        self.local_storage = LocalStorage(settings.storage_dir, self._signer(settings))
+        return self.local_storage, self.local_storage
 
     async def open(self) -> None:
         await self.pool.open(wait=True, timeout=self.settings.connect_timeout_seconds)

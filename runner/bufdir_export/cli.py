@@ -135,7 +135,8 @@ def demo(
         bool, typer.Option(help="Keep the demo database (on a configured server).")
     ] = False,
 ) -> None:
-    """Migrate and seed a fresh database, then request an export as each organisation's admin.
+    """Migrate and seed a fresh database, request an export as each organisation's admin,
+    and let a runner take each one to its file and download link.
 
     Uses a private throwaway PostgreSQL server unless DATABASE_URL is set; on a
     configured server it works in a new database of its own.
@@ -161,6 +162,14 @@ def demo(
     _out.print(exports)
     for line in report.refusals:
         _out.print(f"refused, as it should be: {line}")
+
+    results = Table(title="The runner's work (request to end)")
+    for header in ("organisation", "asked", "status", "rows", "bytes", "took", "download", "file"):
+        results.add_column(header, justify="right" if header in ("rows", "bytes") else "left")
+    for row in report.results:
+        results.add_row(*("-" if value is None else str(value) for value in row))
+    _out.print(results)
+    _out.print(f"Files are in {report.files_in}", highlight=False, soft_wrap=True)
 
 
 @app.command()

@@ -24,9 +24,12 @@ class Run:
     err: str
 
 
-async def bufdir_export(*args: str, database_url: str | None = None) -> Run:
+async def bufdir_export(
+    *args: str, database_url: str | None = None, extra_env: dict[str, str] | None = None
+) -> Run:
     env = {name: value for name, value in os.environ.items() if name not in _LIBPQ}
     env["COLUMNS"] = "200"
+    env |= extra_env or {}
     if database_url is not None:
         env["DATABASE_URL"] = database_url
     process = await asyncio.create_subprocess_exec(
@@ -54,7 +57,7 @@ def assert_one_line_error(run: Run, *fragments: str) -> None:
 async def test_help_lists_the_commands() -> None:
     run = await bufdir_export("--help")
     assert run.code == 0
-    for command in ("migrate", "seed", "demo"):
+    for command in ("migrate", "seed", "demo", "run"):
         assert command in run.out
 
 
@@ -84,8 +87,8 @@ async def test_migrate_applies_then_changes_nothing(empty_database: str) -> None
     assert second.out.strip() == f"0 applied, {len(versions)} already applied"
 
 
-async def test_the_demo_runs_on_its_own_embedded_server() -> None:
-    run = await bufdir_export("demo")
+async def test_the_demo_runs_on_its_own_embedded_server(tmp_path: Path) -> None:
+    run = await bufdir_export("demo", extra_env={"BUFDIR_EXPORT_STORAGE_DIR": str(tmp_path)})
 
     assert run.code == 0, run.err
     assert "embedded server" in run.out
@@ -94,10 +97,20 @@ async def test_the_demo_runs_on_its_own_embedded_server() -> None:
     assert run.out.count("initialised") == 3
     assert "refused, as it should be" in run.out
     assert "SQLSTATE 42501" in run.out
+    # The runner took each request to a file that downloads whole.
+    assert run.out.count(" completed ") == 3
+    assert run.out.count("HTTP 200, same size") == 3
+    found = await asyncio.to_thread(lambda: list(tmp_path.rglob("bufdir-rapport-*")))
+    stored = sorted(p.name for p in found)
+    assert stored == [
+        "bufdir-rapport-2025-med-vedlegg.zip",
+        "bufdir-rapport-2025.csv",
+        "bufdir-rapport-2025.xlsx",
+    ]
 
 
 async def test_the_demo_on_a_configured_server_cleans_up_after_itself(
-    server: DatabaseServer,
+    server: DatabaseServer, tmp_path: Path
 ) -> None:
     async def databases() -> set[str]:
         async with await psycopg.AsyncConnection.connect(server.conninfo()) as conn:
@@ -105,10 +118,15 @@ async def test_the_demo_on_a_configured_server_cleans_up_after_itself(
         return {row[0] for row in rows}
 
     before = await databases()
-    run = await bufdir_export("demo", database_url=server.conninfo())
+    run = await bufdir_export(
+        "demo",
+        database_url=server.conninfo(),
+        extra_env={"BUFDIR_EXPORT_STORAGE_DIR": str(tmp_path)},
+    )
 
     assert run.code == 0, run.err
     assert "configured server" in run.out
+    assert run.out.count("HTTP 200, same size") == 3
     assert await databases() == before
 
 
