@@ -215,3 +215,25 @@ async def test_a_requester_who_left_is_refused_and_a_missing_attachment_fails_cl
     assert "is missing" in rows[broken]["error_message"]
     assert rows[broken]["file_path"] is None
     assert not list((running.app.settings.storage_dir / "exports").rglob(f"*{broken}*"))
+
+
+async def test_the_runner_recovers_when_its_connections_are_terminated(
+    running: Running, conn: psycopg.AsyncConnection[Any]
+) -> None:
+    first = await request_as(conn, ADMINS["nhf"], ORGS["nhf"])
+    await wait_for_end(conn, [first])
+
+    killed = await (
+        await conn.execute(
+            "select count(pg_terminate_backend(pid)) from pg_stat_activity"
+            " where datname = current_database() and pid <> pg_backend_pid()"
+        )
+    ).fetchone()
+    assert killed is not None
+    assert killed[0] >= 2  # the LISTEN connection and the pool's
+    after = [await request_as(conn, ADMINS[slug], ORGS[slug]) for slug in ORGS]
+
+    rows = await wait_for_end(conn, after)
+
+    assert [rows[i]["status"] for i in after] == ["completed"] * 3
+    assert not running.task.done()
