@@ -153,4 +153,6 @@ def _host(settings: Settings) -> str:
 
 def _port(settings: Settings) -> int:
     address = urlsplit(settings.download_base_url)
-    return address.port or (443 if address.scheme == "https" else 80)
+    if address.port is not None:
+        return address.port  # 0: any free port
+    return 443 if address.scheme == "https" else 80

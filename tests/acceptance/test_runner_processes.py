@@ -92,8 +92,10 @@ async def _until_status(
 async def test_two_runners_share_thirty_exports_and_run_each_exactly_once(
     runners: Start, conn: psycopg.AsyncConnection[Any]
 ) -> None:
-    await runners("runner-1", concurrency="2")
-    await runners("runner-2", concurrency="2")
+    processes = [
+        await runners("runner-1", concurrency="2"),
+        await runners("runner-2", concurrency="2"),
+    ]
     slugs = list(ORGS)
     ids = [
         await request_as(
@@ -113,6 +115,7 @@ async def test_two_runners_share_thirty_exports_and_run_each_exactly_once(
     by_runner = {e[2] for e in claims}
     assert by_runner <= {"runner:runner-1", "runner:runner-2"}
     assert all(row["attempts"] == 1 for row in rows.values())
+    assert [process.returncode for process in processes] == [None, None]  # both still up
 
 
 async def test_a_killed_runner_s_export_is_reaped_and_finished_by_another(

@@ -8,8 +8,10 @@ import uuid
 import zipfile
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
+from datetime import date
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 import httpx
 import openpyxl
@@ -18,6 +20,7 @@ import pytest
 from psycopg.rows import dict_row
 
 from bufdir_export._app import RunnerApp
+from bufdir_export._generate import generate_activities
 from bufdir_export._settings import Settings
 from tests.integration.contract import request_as
 
@@ -123,6 +126,7 @@ async def test_one_export_per_organisation_ends_completed_with_a_working_link(
         # the header, then one row per activity
         assert sum(1 for _ in sheet.iter_rows(values_only=True)) == expected + 1
         assert row["download_url"].startswith(running.app.public_url)
+        assert urlsplit(running.app.public_url).port not in (None, 0, 80)  # the port it took
         workbook.close()
 
     async with conn.cursor() as cursor:
@@ -236,4 +240,40 @@ async def test_the_runner_recovers_when_its_connections_are_terminated(
     rows = await wait_for_end(conn, after)
 
     assert [rows[i]["status"] for i in after] == ["completed"] * 3
+    assert not running.task.done()
+
+
+async def test_a_connection_terminated_mid_export_does_not_lose_it(
+    running: Running, conn: psycopg.AsyncConnection[Any]
+) -> None:
+    await generate_activities(
+        conn,
+        organisation_slug="blindeforbundet",
+        count=40_000,
+        seed=11,
+        period_start=date(2025, 1, 1),
+        period_end=date(2025, 12, 31),
+    )
+    export_id = await request_as(conn, ADMINS["blindeforbundet"], ORGS["blindeforbundet"])
+    async with asyncio.timeout(60):
+        while True:  # the file is being written, from a cursor open on the server
+            row = await (
+                await conn.execute(
+                    "select status::text, rows_done from public.bufdir_export_audit where id = %s",
+                    [export_id],
+                )
+            ).fetchone()
+            assert row is not None
+            if row[0] == "generating_file" and (row[1] or 0) > 0:
+                break
+            await asyncio.sleep(0.02)
+
+    await conn.execute(
+        "select pg_terminate_backend(pid) from pg_stat_activity"
+        " where datname = current_database() and pid <> pg_backend_pid()"
+    )
+    rows = await wait_for_end(conn, [export_id], within=120)
+
+    assert rows[export_id]["status"] == "completed", rows[export_id]["error_message"]
+    assert rows[export_id]["row_count"] == await activity_count(conn, ORGS["blindeforbundet"])
     assert not running.task.done()
