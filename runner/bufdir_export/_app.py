@@ -1,12 +1,13 @@
 """The composition root of a runner: every service wired from the settings.
 
-Constructing :class:`RunnerApp` does no I/O; :meth:`RunnerApp.open` opens the
-pool (and the download server for local storage) and :meth:`RunnerApp.close`
-closes everything again.
+Constructing :class:`RunnerApp` connects to nothing and creates no file;
+:meth:`RunnerApp.open` opens the pool (and the download server for local
+storage), and :meth:`RunnerApp.close` closes everything again.
 """
 
 from __future__ import annotations
 
+import secrets
 import shutil
 import tempfile
 from datetime import timedelta
@@ -50,7 +51,8 @@ class RunnerApp:
     ) -> None:
         self.settings = settings
         self._queries = queries or load_queries()
-        self._work_dir = Path(tempfile.mkdtemp(prefix="bufdir-export-"))
+        # Created by the first file written into it; removed by close().
+        self._work_dir = Path(tempfile.gettempdir()) / f"bufdir-export-{secrets.token_hex(8)}"
         self.pool: AsyncConnectionPool[Any] = AsyncConnectionPool(
             conninfo,
             min_size=1,

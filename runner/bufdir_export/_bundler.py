@@ -46,7 +46,7 @@ class ZipBundler:
 
     async def bundle(self, export: ExportRecord, report: GeneratedFile) -> GeneratedFile:
         file_name = f"{Path(report.file_name).stem}-med-vedlegg.zip"
-        self._work_dir.mkdir(parents=True, exist_ok=True)
+        await asyncio.to_thread(self._work_dir.mkdir, parents=True, exist_ok=True)
         target = self._work_dir / f"{export.id}-{file_name}"
         partial = self._work_dir / f".{uuid.uuid4().hex}.zip.partial"
         try:
