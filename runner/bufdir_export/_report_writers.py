@@ -5,7 +5,8 @@
 - CSV as Excel in Norway reads it: UTF-8 with BOM, ``;``, CRLF, decimal
   comma, ``dd.mm.yyyy``.
 
-In both, text that a spreadsheet would take for a formula (starting with
+In xlsx, control characters (which the format cannot hold) are dropped. In
+both, text that a spreadsheet would take for a formula (starting with
 ``=``, ``+``, ``-``, ``@``, tab or carriage return) is written with a leading
 apostrophe, so it stays text (OWASP "CSV injection").
 """
@@ -23,6 +24,7 @@ from typing import IO, Any, Protocol
 
 from openpyxl import Workbook
 from openpyxl.cell import WriteOnlyCell
+from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 from openpyxl.styles import Font
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet._write_only import WriteOnlyWorksheet
@@ -78,7 +80,7 @@ class XlsxRowWriter:
         bold = Font(bold=True)
         heading = []
         for header in headers:
-            cell = WriteOnlyCell(sheet, value=neutralise(header))
+            cell = WriteOnlyCell(sheet, value=neutralise(ILLEGAL_CHARACTERS_RE.sub("", header)))
             cell.font = bold
             heading.append(cell)
         sheet.append(heading)
@@ -90,7 +92,8 @@ class XlsxRowWriter:
 
     def _cell(self, value: object) -> object:
         if isinstance(value, str):
-            return neutralise(value)
+            # Control characters have no place in a cell (openpyxl refuses them).
+            return neutralise(ILLEGAL_CHARACTERS_RE.sub("", value))
         if isinstance(value, date):
             as_date: Any = value  # a date is stored as a date; the stubs say datetime
             cell = WriteOnlyCell(self._sheet, value=as_date)

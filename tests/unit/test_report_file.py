@@ -219,3 +219,13 @@ async def test_the_event_loop_keeps_running_while_a_file_is_written(tmp_path: Pa
     # The rows come from 20,000 loop steps of their own; with mapping and
     # writing on the loop the ticker would only run between batches.
     assert ticks > 1_000
+
+
+def test_control_characters_in_text_never_break_the_xlsx(tmp_path: Path) -> None:
+    path = tmp_path / "r.xlsx"
+    writer = XlsxRowWriter(path, ["Lokallag\x00"], INFO)
+    writer.write_rows([["Lag\x01 Øst\x1f"], ["\x01=SUM(A1)"]])
+    writer.close()
+
+    sheet = openpyxl.load_workbook(path)["Aktiviteter"]
+    assert [row[0].value for row in sheet.iter_rows()] == ["Lokallag", "Lag Øst", "'=SUM(A1)"]
