@@ -71,12 +71,20 @@ class RunnerApp:
         self.activities = PostgresActivities(self.pool, self._queries)
         self._url_signer: UrlSigner | None = None
         self.local_storage: LocalStorage | None = None
-        self.storage, attachments = self._storage(settings)
         self.download_server: DownloadServer | None = None
-        if serve_downloads and self.local_storage is not None and self._url_signer is not None:
-            self.download_server = DownloadServer(
-                self.local_storage, self._url_signer, host=_host(settings), port=_port(settings)
-            )
+        self.storage: Storage
+        attachments: AttachmentStore
+        if settings.storage_backend == "supabase":
+            supabase = _supabase_storage(settings)
+            self.storage = attachments = supabase
+        else:
+            self._url_signer = _url_signer(settings)
+            self.local_storage = LocalStorage(settings.storage_dir, self._url_signer)
+            self.storage = attachments = self.local_storage
+            if serve_downloads:
+                self.download_server = DownloadServer(
+                    self.local_storage, self._url_signer, host=_host(settings), port=_port(settings)
+                )
         self.public_url = settings.download_base_url
         self.pipeline = ExportPipeline(
             audit=self.audit,
@@ -106,32 +114,6 @@ class RunnerApp:
             await conn.execute(self._queries["act_as_runner_role"], {"role": self.settings.db_role})
         await conn.commit()
 
-    def _signer(self, settings: Settings) -> UrlSigner:
-        if settings.signing_secret is None:
-            raise ConfigurationError(
-                "local storage signs its download URLs: set BUFDIR_EXPORT_SIGNING_SECRET "
-                "(at least 32 bytes)"
-            )
-        self._url_signer = UrlSigner(
-            settings.signing_secret.get_secret_value().encode(), settings.download_base_url
-        )
-        return self._url_signer
-
-    def _storage(self, settings: Settings) -> tuple[Storage, AttachmentStore]:
-        if settings.storage_backend == "supabase":
-            url, key = settings.supabase_url, settings.supabase_service_key
-            if url is None or key is None:
-                raise ConfigurationError("Supabase Storage needs SUPABASE_URL and its service key")
-            supabase = SupabaseStorage(
-                url,
-                key.get_secret_value(),
-                export_bucket=settings.export_bucket,
-                attachment_bucket=settings.attachment_bucket,
-            )
-            return supabase, supabase
-        self.local_storage = LocalStorage(settings.storage_dir, self._signer(settings))
-        return self.local_storage, self.local_storage
-
     async def open(self) -> None:
         await self.pool.open(wait=True, timeout=self.settings.connect_timeout_seconds)
         if self.download_server is not None and self._url_signer is not None:
@@ -147,6 +129,29 @@ class RunnerApp:
         if isinstance(self.storage, SupabaseStorage):
             await self.storage.aclose()
         shutil.rmtree(self._work_dir, ignore_errors=True)
+
+
+def _url_signer(settings: Settings) -> UrlSigner:
+    if settings.signing_secret is None:
+        raise ConfigurationError(
+            "local storage signs its download URLs: set BUFDIR_EXPORT_SIGNING_SECRET "
+            "(at least 32 bytes)"
+        )
+    return UrlSigner(
+        settings.signing_secret.get_secret_value().encode(), settings.download_base_url
+    )
+
+
+def _supabase_storage(settings: Settings) -> SupabaseStorage:
+    url, key = settings.supabase_url, settings.supabase_service_key
+    if url is None or key is None:
+        raise ConfigurationError("Supabase Storage needs SUPABASE_URL and its service key")
+    return SupabaseStorage(
+        url,
+        key.get_secret_value(),
+        export_bucket=settings.export_bucket,
+        attachment_bucket=settings.attachment_bucket,
+    )
 
 
 def _host(settings: Settings) -> str:

@@ -1,11 +1,12 @@
-"""Where an export's file is stored: built from UUIDs and a fixed file name only."""
+"""Storage paths: an export's file, built from UUIDs and a fixed file name only,
+and the shape an attachment's key must have before any store is asked for it."""
 
 from __future__ import annotations
 
 import re
 from uuid import UUID
 
-__all__ = ["export_file_path", "is_export_file_path"]
+__all__ = ["export_file_path", "is_attachment_path", "is_export_file_path"]
 
 _FILE_NAME = re.compile(r"^[a-z0-9][a-z0-9-]{0,63}\.(xlsx|csv|zip)$")
 _UUID = r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}"
@@ -22,3 +23,15 @@ def export_file_path(organisation_id: UUID, export_id: UUID, file_name: str) -> 
 def is_export_file_path(path: str) -> bool:
     """Whether ``path`` has exactly the shape :func:`export_file_path` builds."""
     return _PATH.fullmatch(path) is not None
+
+
+def is_attachment_path(path: str) -> bool:
+    """A plain relative key: no empty, ``.`` or ``..`` segment, no backslash,
+    control character or ``%`` (storage3 percent-decodes keys before sending,
+    so such a key would not name the object stored under it). The database's
+    check on ``activity_attachments.storage_path`` is stricter still."""
+    if not path or path.startswith("/"):
+        return False
+    if any(char in "\\%" or ord(char) < 0x20 or ord(char) == 0x7F for char in path):
+        return False
+    return all(part not in ("", ".", "..") for part in path.split("/"))

@@ -15,7 +15,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path, PurePosixPath
 
 from ._errors import StorageError
-from ._paths import is_export_file_path
+from ._paths import is_attachment_path, is_export_file_path
 from ._ports import GeneratedFile, SignedUrl
 from ._signing import UrlSigner
 
@@ -45,21 +45,14 @@ class LocalStorage:
 
     def attachment_file(self, storage_path: str) -> Path:
         """Where the attachment of ``storage_path`` lives; refuses any way out of the folder."""
-        parts = storage_path.split("/")
-        if (
-            not storage_path
-            or storage_path.startswith("/")
-            or "\\" in storage_path
-            or "\0" in storage_path
-            or any(part in ("", ".", "..") for part in parts)
-        ):
+        if not is_attachment_path(storage_path):
             raise ValueError(f"not an attachment path: {storage_path!r}")
-        return self._attachments.joinpath(*parts)
+        return self._attachments.joinpath(*storage_path.split("/"))
 
     async def upload(self, path: str, file: GeneratedFile) -> None:
         target = self.export_file(path)
         try:
-            await asyncio.to_thread(_copy_atomically, file.path, target)
+            await asyncio.to_thread(_replace_atomically, target, file.path)
         except OSError as error:
             raise StorageError(f"storing {path} failed ({error.strerror or 'I/O error'})") from None
 
@@ -81,18 +74,15 @@ class LocalStorage:
     async def put_attachment(self, storage_path: str, content: bytes) -> None:
         """Store an attachment as the app would (for the demo and tests)."""
         target = self.attachment_file(storage_path)
-        await asyncio.to_thread(_write_atomically, target, content)
+        await asyncio.to_thread(_replace_atomically, target, content)
 
 
-def _copy_atomically(source: Path, target: Path) -> None:
+def _replace_atomically(target: Path, source: Path | bytes) -> None:
+    """``target`` holds ``source`` (a file to copy, or bytes) whole, or is untouched."""
     target.parent.mkdir(parents=True, exist_ok=True)
     partial = target.with_name(f".{target.name}.partial")
-    shutil.copyfile(source, partial)
-    os.replace(partial, target)
-
-
-def _write_atomically(target: Path, content: bytes) -> None:
-    target.parent.mkdir(parents=True, exist_ok=True)
-    partial = target.with_name(f".{target.name}.partial")
-    partial.write_bytes(content)
+    if isinstance(source, Path):
+        shutil.copyfile(source, partial)
+    else:
+        partial.write_bytes(source)
     os.replace(partial, target)

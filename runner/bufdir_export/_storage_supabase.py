@@ -28,7 +28,7 @@ from storage3.types import FileOptions
 from storage3.utils import StorageException
 
 from ._errors import StorageError, StorageUnavailable
-from ._paths import is_export_file_path
+from ._paths import is_attachment_path, is_export_file_path
 from ._ports import GeneratedFile, SignedUrl
 from ._retry import retry_transient
 
@@ -183,7 +183,7 @@ class SupabaseStorage:
 
     async def read_attachment(self, storage_path: str) -> bytes:
         """The bytes of ``storage_path`` in the attachment bucket."""
-        if not _is_attachment_path(storage_path):
+        if not is_attachment_path(storage_path):
             raise ValueError(f"not an attachment path: {storage_path!r}")
         bucket = self._client.from_(self._attachment_bucket)
         return await self._call(
@@ -244,14 +244,3 @@ def _http_status(error: BaseException) -> int | None:
     if isinstance(error, StorageApiError) and str(error.status).isdigit():
         return int(error.status)
     return None
-
-
-def _is_attachment_path(path: str) -> bool:
-    """A plain relative key: no empty, ``.`` or ``..`` segment, no backslash,
-    control character or ``%`` (storage3 percent-decodes keys before sending,
-    so such a key would not name the object stored under it)."""
-    if not path or path.startswith("/") or "//" in path:
-        return False
-    if any(char in "\\%" or ord(char) < 0x20 or ord(char) == 0x7F for char in path):
-        return False
-    return all(part not in ("", ".", "..") for part in path.split("/"))
