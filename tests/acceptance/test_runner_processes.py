@@ -16,7 +16,7 @@ import pytest
 
 from bufdir_export._generate import generate_activities
 from tests.acceptance.test_cli import ENTRY_POINT
-from tests.integration.contract import request_as
+from tests.integration.contract import held_by, request_as
 from tests.integration.test_runner_e2e import ADMINS, ORGS, SECRET, activity_count, wait_for_end
 
 _LIBPQ = ("PGHOST", "PGHOSTADDR", "PGPORT", "PGDATABASE", "PGUSER", "PGSERVICE")
@@ -68,23 +68,11 @@ async def _events(conn: psycopg.AsyncConnection[Any], ids: list[uuid.UUID]) -> l
     return list(await cursor.fetchall())
 
 
-async def _status(conn: psycopg.AsyncConnection[Any], export_id: uuid.UUID) -> tuple[Any, ...]:
-    row = await (
-        await conn.execute(
-            "select status::text, runner_id, attempts from public.bufdir_export_audit"
-            " where id = %s",
-            [export_id],
-        )
-    ).fetchone()
-    assert row is not None
-    return tuple(row)
-
-
 async def _until_status(
     conn: psycopg.AsyncConnection[Any], export_id: uuid.UUID, wanted: set[str]
 ) -> tuple[Any, ...]:
     async with asyncio.timeout(60):
-        while (now := await _status(conn, export_id))[0] not in wanted:  # noqa: ASYNC110
+        while (now := await held_by(conn, export_id))[0] not in wanted:  # noqa: ASYNC110
             await asyncio.sleep(0.05)
     return now
 
@@ -135,7 +123,7 @@ async def test_a_killed_runner_s_export_is_reaped_and_finished_by_another(
 
     victim.send_signal(signal.SIGKILL)
     await victim.wait()
-    assert (await _status(conn, export_id))[:2] == ("generating_file", "victim")
+    assert (await held_by(conn, export_id))[:2] == ("generating_file", "victim")
 
     await runners("rescuer", concurrency="1")
     [row] = (await wait_for_end(conn, [export_id], within=120)).values()
@@ -172,7 +160,7 @@ async def test_sigterm_gives_a_running_export_back_and_exits_zero(
     async with asyncio.timeout(30):
         assert await leaving.wait() == 0
 
-    assert await _status(conn, export_id) == ("initialised", None, 1)
+    assert await held_by(conn, export_id) == ("initialised", None, 1)
     log = (tmp_path / "leaving.log").read_text()
     assert "1 given back" in log
     assert "Traceback" not in log

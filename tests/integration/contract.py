@@ -151,6 +151,19 @@ async def new_export(
     return export_id
 
 
+async def held_by(conn: psycopg.AsyncConnection[Any], export_id: uuid.UUID) -> tuple[Any, ...]:
+    """The export's (status, runner_id, attempts)."""
+    row = await (
+        await conn.execute(
+            "select status::text, runner_id, attempts from public.bufdir_export_audit"
+            " where id = %s",
+            [export_id],
+        )
+    ).fetchone()
+    assert row is not None
+    return tuple(row)
+
+
 async def expire_lease(conn: psycopg.AsyncConnection[Any], export_id: uuid.UUID) -> None:
     await conn.execute(
         "update public.bufdir_export_audit set lease_expires_at = now() - interval '1 second'"

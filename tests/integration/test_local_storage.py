@@ -118,7 +118,6 @@ async def test_traversal_and_encoded_slashes_never_reach_the_disk(
         f"/files/{org}/{export}/x%5C..%5C{name}?{query}",
     ):
         assert await _raw_get(base, target) in (400, 403, 404), target
-        assert await _raw_get(base, target) != 200
     with pytest.raises(ValueError, match="not an export file path"):
         storage.export_file(f"{org}/../{name}")
     with pytest.raises(ValueError, match="not an export file path"):

@@ -18,7 +18,7 @@ from bufdir_export._models import ErrorCode, ExportStatus
 from bufdir_export._pg_audit import PostgresAudit
 from bufdir_export._ports import GeneratedFile, SignedUrl
 from bufdir_export._queries import Queries
-from tests.integration.contract import World, act_as, expire_lease, new_export
+from tests.integration.contract import World, act_as, expire_lease, held_by, new_export
 
 
 async def _as_runner(conn: psycopg.AsyncConnection[Any]) -> None:
@@ -170,18 +170,6 @@ async def test_an_unknown_export_is_not_found(
         await _audit(pool, queries, "r").current(uuid.uuid4())
 
 
-async def _status(conn: psycopg.AsyncConnection[Any], export_id: uuid.UUID) -> tuple[Any, ...]:
-    row = await (
-        await conn.execute(
-            "select status::text, runner_id, attempts from public.bufdir_export_audit"
-            " where id = %s",
-            [export_id],
-        )
-    ).fetchone()
-    assert row is not None
-    return tuple(row)
-
-
 async def test_a_released_export_is_waiting_again_for_any_runner(
     pool: AsyncConnectionPool[Any],
     queries: Queries,
@@ -195,7 +183,7 @@ async def test_a_released_export_is_waiting_again_for_any_runner(
 
     await audit.release(export)
 
-    assert await _status(conn, export_id) == ("initialised", None, 1)
+    assert await held_by(conn, export_id) == ("initialised", None, 1)
     again = await _audit(pool, queries, "runner-b").claim()
     assert again is not None
     assert (again.id, again.runner_id, again.attempts) == (export_id, "runner-b", 2)
@@ -223,7 +211,7 @@ async def test_the_reaper_requeues_an_expired_lease_and_fails_the_last_attempt(
     assert await audit.reap(max_attempts=2) == [
         (export_id, ExportStatus.QUERYING_ACTIVITIES, ExportStatus.FAILED)
     ]
-    assert await _status(conn, export_id) == ("failed", "runner-a", 2)
+    assert await held_by(conn, export_id) == ("failed", "runner-a", 2)
 
 
 async def test_holding_an_export_renews_its_lease_until_the_block_ends(

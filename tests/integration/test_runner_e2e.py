@@ -200,20 +200,21 @@ async def test_csv_with_attachments_and_an_empty_period(
 async def test_a_requester_who_left_is_refused_and_a_missing_attachment_fails_cleanly(
     running: Running, conn: psycopg.AsyncConnection[Any]
 ) -> None:
-    leaver = await request_as(conn, ADMINS["blindeforbundet"], ORGS["blindeforbundet"])
+    # The request and the leaving commit together: the runner sees both at once.
+    async with conn.transaction():
+        leaver = await request_as(conn, ADMINS["blindeforbundet"], ORGS["blindeforbundet"])
+        await conn.execute("reset role")  # back from the member to the test's superuser
+        await conn.execute(
+            "delete from public.organisation_members where user_id = %s and organisation_id = %s",
+            [ADMINS["blindeforbundet"], ORGS["blindeforbundet"]],
+        )
     # No attachment files are stored: the bundle cannot be made.
     broken = await request_as(conn, ADMINS["hlf"], ORGS["hlf"], include_attachments=True)
-    await conn.execute(
-        "delete from public.organisation_members where user_id = %s and organisation_id = %s",
-        [ADMINS["blindeforbundet"], ORGS["blindeforbundet"]],
-    )
 
     rows = await wait_for_end(conn, [leaver, broken])
 
-    # The runner may have claimed the first export before the member left.
-    assert rows[leaver]["status"] in ("failed", "completed")
-    if rows[leaver]["status"] == "failed":
-        assert rows[leaver]["error_code"] == "forbidden"
+    assert (rows[leaver]["status"], rows[leaver]["error_code"]) == ("failed", "forbidden")
+    assert rows[leaver]["file_path"] is None
     assert rows[broken]["status"] == "failed"
     assert rows[broken]["error_code"] == "storage_error"
     assert "is missing" in rows[broken]["error_message"]
