@@ -323,6 +323,33 @@ order by p.slug, p.n;
 drop table seed_activity_types;
 
 ----------------------------------------------------------------------------
+-- NHF: six activities recorded a second time, by another chapter
+----------------------------------------------------------------------------
+
+-- A peer mentor who belongs to two chapters sometimes has one activity
+-- recorded by both. NHF's configuration counts it once (plugin
+-- nhf-samme-dag): the copy, in the chapter that comes later in the report,
+-- shows "registrert i flere lokallag". Copies of activities n = 45, 105, ...,
+-- 345 (regular slots), each in the chapter after its own in name order.
+insert into public.activities (
+  id, organisation_id, chapter_id, peer_mentor_id, activity_type_id, activity_date,
+  duration_minutes, participant_count, contact_method, in_norway, note, recorded_by
+)
+with chapter as (
+  select c.id, c.organisation_id,
+         lead(c.id) over (partition by c.organisation_id order by c.name) as next_id,
+         first_value(c.id) over (partition by c.organisation_id order by c.name) as first_id
+  from public.local_chapters c
+)
+select md5('nhf/duplicate/' || n)::uuid, a.organisation_id, coalesce(c.next_id, c.first_id),
+       a.peer_mentor_id, a.activity_type_id, a.activity_date, a.duration_minutes,
+       a.participant_count, a.contact_method, a.in_norway, null, a.recorded_by
+from generate_series(45, 345, 60) as n
+join public.activities a on a.id = md5('nhf/activity/' || n)::uuid
+join chapter c on c.id = a.chapter_id
+order by n;
+
+----------------------------------------------------------------------------
 -- attachments: on activity n where n % 20 = 13 (20 per organisation), a second
 -- file where n % 40 = 13 (10 more); stored at <slug>/<activity id>/<file>
 ----------------------------------------------------------------------------

@@ -6,7 +6,12 @@ import uuid
 from datetime import UTC, date, datetime
 from typing import Any
 
+from bufdir_export._column_mapping import ConfiguredMapping
+from bufdir_export._config import parse_column_config
 from bufdir_export._models import ExportFormat, ExportRecord, ExportStatus
+from bufdir_export._plugins import PluginRegistry
+from bufdir_export._ports import Activity
+from bufdir_export._seed import shipped_config
 
 NOW = datetime(2026, 1, 15, 12, 0, tzinfo=UTC)
 
@@ -40,3 +45,41 @@ def export_record(**changes: Any) -> ExportRecord:
     }
     values.update(changes)
     return ExportRecord(**values)
+
+
+def activity(n: int = 0, **changes: Any) -> Activity:
+    """An NHF talk group that counts (90 minutes, 4 people, in person, in Oslo)."""
+    values: dict[str, Any] = {
+        "id": uuid.UUID(int=n + 1),
+        "chapter_name": "NHF Oslo",
+        "county_code": "03",
+        "county_name": "Oslo",
+        "municipality_number": "0301",
+        "peer_mentor_id": uuid.UUID(int=10_000 + n % 7),
+        "activity_type_code": "samtalegruppe",
+        "activity_type_name": "Samtalegruppe",
+        "activity_date": date(2025, 3, 1 + n % 28),
+        "duration_minutes": 90,
+        "participant_count": 4,
+        "contact_method": "in_person",
+        "in_norway": True,
+    }
+    values.update(changes)
+    return Activity(**values)
+
+
+def shipped_mapping(slug: str = "nhf", *, version: int | None = 1) -> ConfiguredMapping:
+    """The mapping of a demo organisation's shipped configuration."""
+    return ConfiguredMapping(
+        parse_column_config(shipped_config(slug)),
+        organisation_name=ORGANISATION_NAMES[slug],
+        version=version,
+        plugins=PluginRegistry.installed(),
+    )
+
+
+ORGANISATION_NAMES = {
+    "nhf": "Norges Handikapforbund",
+    "blindeforbundet": "Norges Blindeforbund",
+    "hlf": "Hørselshemmedes Landsforbund",
+}

@@ -25,13 +25,14 @@ from ._file_generator import StreamingFileGenerator
 from ._listener import PostgresListener
 from ._pg_activities import PostgresActivities
 from ._pg_audit import PostgresAudit
+from ._pg_configs import PostgresColumnMapper
 from ._pipeline import ExportPipeline
+from ._plugins import PluginRegistry
 from ._ports import AttachmentStore, Storage
 from ._queries import Queries, load_queries
 from ._runner import Runner
 from ._settings import Settings
 from ._signing import UrlSigner
-from ._standard_columns import StandardColumnMapper
 from ._storage_local import LocalStorage
 from ._storage_supabase import SupabaseStorage
 
@@ -48,6 +49,7 @@ class RunnerApp:
         *,
         serve_downloads: bool = True,
         queries: Queries | None = None,
+        plugins: PluginRegistry | None = None,
     ) -> None:
         self.settings = settings
         self._queries = queries or load_queries()
@@ -89,7 +91,9 @@ class RunnerApp:
         self.pipeline = ExportPipeline(
             audit=self.audit,
             activities=self.activities,
-            mapper=StandardColumnMapper(),
+            mapper=PostgresColumnMapper(
+                self.pool, self._queries, plugins or PluginRegistry.installed()
+            ),
             generator=StreamingFileGenerator(self._work_dir),
             bundler=ZipBundler(self.activities, attachments, self._work_dir),
             storage=self.storage,

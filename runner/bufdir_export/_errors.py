@@ -5,6 +5,7 @@
     BufdirExportError
     ├── ConfigurationError          settings that cannot work
     ├── EmbeddedPostgresError       the private throwaway server failed to start
+    ├── InvalidColumnConfig         a column configuration is wrong (``path``, ``problem``)
     ├── MigrationError              a migration file failed; nothing of it was applied
     ├── StepFailed                  a pipeline step failed for a reason it names (``code``)
     ├── StorageError                the file store refused or failed a request
@@ -46,6 +47,7 @@ __all__ = [
     "ExportFinished",
     "ExportNotFound",
     "ExportRejected",
+    "InvalidColumnConfig",
     "InvalidRequest",
     "InvalidTransition",
     "LeaseLost",
@@ -71,6 +73,16 @@ class ConfigurationError(BufdirExportError):
 
 class EmbeddedPostgresError(BufdirExportError):
     """The private throwaway PostgreSQL server could not be started or stopped."""
+
+
+class InvalidColumnConfig(BufdirExportError):
+    """A column configuration is wrong. ``path`` is the JSON path of the first
+    problem (``$.columns[2].transform.kind``), ``problem`` what is wrong there."""
+
+    def __init__(self, path: str, problem: str) -> None:
+        super().__init__(f"{path}: {problem}")
+        self.path = path
+        self.problem = problem
 
 
 class MigrationError(BufdirExportError):

@@ -13,12 +13,14 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
 import uuid
 from collections.abc import AsyncIterator, Sequence
+from datetime import UTC, datetime
 from pathlib import Path
 
 from ._models import ExportFormat, ExportRecord
-from ._ports import Activity, GeneratedFile, Progress, RowMapping
+from ._ports import Activity, GeneratedFile, MappingPass, Progress, RowMapping, SummaryTable
 from ._report_writers import CsvRowWriter, ReportInfo, RowWriter, XlsxRowWriter
 
 __all__ = ["StreamingFileGenerator", "report_file_name"]
@@ -55,19 +57,26 @@ class StreamingFileGenerator:
         await asyncio.to_thread(self._work_dir.mkdir, parents=True, exist_ok=True)
         target = self._work_dir / f"{export.id}-{file_name}"
         partial = self._work_dir / f".{uuid.uuid4().hex}.{export.format.value}.partial"
+        period = f"{export.period_start:%d.%m.%Y}-{export.period_end:%d.%m.%Y}"
         info = ReportInfo(
-            title=f"Bufdir-rapport {export.period_start:%d.%m.%Y}-{export.period_end:%d.%m.%Y}",
-            description=f"Eksport {export.id}, organisasjon {export.organisation_id}",
+            title=f"Bufdir-rapport {period}",
+            organisation=mapping.organisation_name,
+            description=f"Likepersonsaktiviteter {period}, eksport {export.id}",
+            export_id=str(export.id),
+            generated_at=datetime.now(UTC),
         )
         writer_class = XlsxRowWriter if export.format is ExportFormat.XLSX else CsvRowWriter
         writer: RowWriter | None = None
+        # A new pass each time: a retried file starts from empty sums.
+        mapping_pass = mapping.begin()
         try:
             opened: RowWriter = await asyncio.to_thread(
-                writer_class, partial, list(mapping.headers), info
+                writer_class, partial, list(mapping.columns), info
             )
             writer = opened
-            written = await self._pump(opened, mapping, rows, total, progress)
-            await asyncio.to_thread(opened.close)
+            written = await self._pump(opened, mapping_pass, rows, total, progress)
+            summary = _with_notes(mapping_pass.summary(), mapping, period)
+            await asyncio.to_thread(opened.close, summary)
             await asyncio.to_thread(partial.replace, target)
         except BaseException:
             if writer is not None:
@@ -90,7 +99,7 @@ class StreamingFileGenerator:
     async def _pump(
         self,
         writer: RowWriter,
-        mapping: RowMapping,
+        mapping: MappingPass,
         rows: AsyncIterator[Activity],
         total: int,
         progress: Progress,
@@ -114,8 +123,27 @@ class StreamingFileGenerator:
                     await asyncio.shield(writing)
 
 
-def _write(writer: RowWriter, mapping: RowMapping, batch: Sequence[Activity]) -> None:
+def _write(writer: RowWriter, mapping: MappingPass, batch: Sequence[Activity]) -> None:
     writer.write_rows([mapping.map(activity) for activity in batch])
+
+
+def _with_notes(summary: SummaryTable, mapping: RowMapping, period: str) -> SummaryTable:
+    version = "standard" if mapping.version is None else f"versjon {mapping.version}"
+    return dataclasses.replace(
+        summary,
+        notes=(
+            ("Organisasjon", mapping.organisation_name),
+            ("Periode", period),
+            ("Kolonneoppsett", version),
+            ("Tellende", _COUNTING_NOTE),
+        ),
+    )
+
+
+_COUNTING_NOTE = (
+    "Aktivitetsdager som teller etter Bufdirs regler. Arket Aktiviteter viser "
+    "hver aktivitet, og for dem som ikke teller, årsaken."
+)
 
 
 async def _next_batch(rows: AsyncIterator[Activity], size: int) -> list[Activity]:

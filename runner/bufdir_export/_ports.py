@@ -12,7 +12,7 @@ from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from pathlib import Path
-from typing import Protocol
+from typing import Literal, Protocol
 from uuid import UUID
 
 from ._models import ErrorCode, ExportRecord, ExportResult, ExportStatus
@@ -24,15 +24,19 @@ __all__ = [
     "AttachmentBundler",
     "AttachmentStore",
     "AuditService",
+    "CellKind",
+    "ColumnLayout",
     "ColumnMapper",
     "FileGenerator",
     "GeneratedFile",
+    "MappingPass",
     "Pipeline",
     "Progress",
     "Reaper",
     "RowMapping",
     "SignedUrl",
     "Storage",
+    "SummaryTable",
     "Wakeups",
 ]
 
@@ -119,12 +123,62 @@ class ActivitySource(Protocol):
     def attachments(self, export: ExportRecord) -> AsyncIterator[Attachment]: ...
 
 
+CellKind = Literal["text", "date", "integer", "decimal"]
+
+
+@dataclass(frozen=True, slots=True)
+class ColumnLayout:
+    """One column of a sheet: what its cells hold and how they are shown.
+
+    ``date_format`` is one of ``dd.mm.yyyy``, ``yyyy-mm-dd`` and ``mm.yyyy``;
+    ``decimals`` the places a decimal column shows.
+    """
+
+    header: str
+    kind: CellKind = "text"
+    decimals: int = 0
+    date_format: str = "dd.mm.yyyy"
+    width: int = 12
+
+
+@dataclass(frozen=True, slots=True)
+class SummaryTable:
+    """The summary sheet: one row per group, a totals row, and notes under it."""
+
+    columns: Sequence[ColumnLayout]
+    rows: Sequence[Sequence[object]]
+    totals: Sequence[object]
+    notes: Sequence[tuple[str, str]] = ()
+
+
+class MappingPass(Protocol):
+    """One pass over an export's activities, in the report's order."""
+
+    def map(self, activity: Activity) -> Sequence[object]:
+        """The row of the activity sheet; raises StepFailed(invalid_config) when
+        the configuration cannot map it."""
+        ...
+
+    def summary(self) -> SummaryTable:
+        """The summary of every row mapped so far."""
+        ...
+
+
 class RowMapping(Protocol):
     """An organisation's column configuration, compiled for one export."""
 
     @property
-    def headers(self) -> Sequence[str]: ...
-    def map(self, activity: Activity) -> Sequence[object]: ...
+    def columns(self) -> Sequence[ColumnLayout]: ...
+    @property
+    def organisation_name(self) -> str: ...
+    @property
+    def version(self) -> int | None:
+        """The configuration's stored version (None when it was never stored)."""
+        ...
+
+    def begin(self) -> MappingPass:
+        """A fresh pass: a retried file starts from empty sums."""
+        ...
 
 
 class ColumnMapper(Protocol):

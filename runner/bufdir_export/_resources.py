@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-__all__ = ["migrations_dir", "queries_dir", "seed_file", "shim_file"]
+__all__ = ["configs_dir", "migrations_dir", "queries_dir", "seed_file", "shim_file"]
 
 _PACKAGE = Path(__file__).resolve().parent
 _SOURCE_TREE = _PACKAGE.parents[1]  # runner/bufdir_export -> the repository root
@@ -29,3 +29,8 @@ def shim_file() -> Path:
 
 def seed_file() -> Path:
     return _locate("seed.sql", "supabase/seed.sql")
+
+
+def configs_dir() -> Path:
+    """The column configurations shipped for the demo organisations."""
+    return _locate("configs", "configs")

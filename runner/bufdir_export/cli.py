@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import asyncio
+import json
+import uuid
 from collections.abc import Callable, Coroutine
 from functools import wraps
+from pathlib import Path
 from typing import Annotated, Any, NoReturn, ParamSpec, TypeVar
 
 import psycopg
@@ -13,9 +16,13 @@ from pydantic import ValidationError
 from rich.console import Console
 from rich.table import Table
 
+from ._column_mapping import ConfiguredMapping
+from ._config import column_config_schema_json, parse_column_config
+from ._config_store import save_column_config
 from ._db_errors import translate_error
 from ._errors import BufdirExportError
 from ._migrations import migrate as apply_migrations
+from ._plugins import PluginRegistry
 from ._queries import load_queries
 from ._seed import apply_demo_seed
 from ._settings import Settings
@@ -223,6 +230,77 @@ def run(
         )
 
     _run(go())
+
+
+config_app = typer.Typer(
+    help="Column configurations: check one, save one, print the JSON Schema.",
+    no_args_is_help=True,
+)
+app.add_typer(config_app, name="config")
+
+
+def _read_json(path: Path) -> Any:
+    try:
+        return json.loads(path.read_text(encoding="utf-8"))
+    except OSError as error:
+        raise BufdirExportError(f"cannot read {path}: {error.strerror}") from None
+    except (UnicodeDecodeError, json.JSONDecodeError) as error:
+        raise BufdirExportError(f"{path} is not JSON: {error}") from None
+
+
+@config_app.command("check")
+@_one_line_errors
+def config_check(
+    file: Annotated[Path, typer.Argument(help="The configuration (JSON).")],
+) -> None:
+    """Check a configuration without saving it: its shape, every CEL expression,
+    every plugin it names. Exit code 1, and the JSON path, at the first problem."""
+    config = parse_column_config(_read_json(file))
+    registry = PluginRegistry.installed()
+    ConfiguredMapping(config, organisation_name="-", version=None, plugins=registry)
+    _out.print(
+        f"{file}: ok ({len(config.columns)} columns, {len(config.counting.rules)} own rules"
+        f" on {config.counting.base} rules, {len(config.plugins)} plugins)",
+        highlight=False,
+    )
+
+
+@config_app.command("save")
+@_one_line_errors
+def config_save(
+    file: Annotated[Path, typer.Argument(help="The configuration (JSON).")],
+    organisation: Annotated[str, typer.Option("--org", help="Organisation slug (e.g. nhf).")],
+    user: Annotated[str, typer.Option("--as", help="The admin saving it (user id); RLS decides.")],
+) -> None:
+    """Save a configuration as the organisation's new active version."""
+    try:
+        user_id = uuid.UUID(user)
+    except ValueError:
+        raise BufdirExportError(f"--as must be a user id (a UUID), not {user!r}") from None
+    document = _read_json(file)
+    settings = Settings()
+
+    async def go() -> int:
+        async with await psycopg.AsyncConnection.connect(
+            _configured_conninfo(settings), autocommit=True
+        ) as conn:
+            _, version = await save_column_config(
+                conn,
+                load_queries(),
+                organisation_slug=organisation,
+                user_id=user_id,
+                document=document,
+            )
+        return version
+
+    version = _run(go())
+    _out.print(f"saved {file} as version {version} of {organisation}, now active", highlight=False)
+
+
+@config_app.command("schema")
+def config_schema() -> None:
+    """Print the JSON Schema of a configuration (configs/schema.json holds it)."""
+    _out.print_json(column_config_schema_json())
 
 
 def main() -> None:

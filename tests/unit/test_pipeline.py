@@ -26,10 +26,12 @@ from bufdir_export._pipeline import ExportPipeline
 from bufdir_export._ports import (
     Activity,
     Attachment,
+    ColumnLayout,
     GeneratedFile,
     Progress,
     RowMapping,
     SignedUrl,
+    SummaryTable,
 )
 from tests.support import NOW, export_record
 
@@ -164,7 +166,8 @@ class World:
         progress: Progress,
     ) -> GeneratedFile:
         self.step("generate")
-        written = [mapping.map(row) async for row in rows]
+        one_pass = mapping.begin()
+        written = [one_pass.map(row) async for row in rows]
         await progress(len(written), total)
         return self._file("bufdir-rapport.xlsx", len(written))
 
@@ -207,12 +210,20 @@ class World:
 
 
 class _Mapping:
-    @property
-    def headers(self) -> Sequence[str]:
-        return ("Dato",)
+    columns: Sequence[ColumnLayout] = (ColumnLayout("Dato", kind="date"),)
+    organisation_name = "Organisasjonen"
+    version = 1
 
+    def begin(self) -> _Pass:
+        return _Pass()
+
+
+class _Pass:
     def map(self, activity: Activity) -> Sequence[object]:
         return (activity.activity_date,)
+
+    def summary(self) -> SummaryTable:
+        return SummaryTable(columns=(), rows=(), totals=())
 
 
 @pytest.fixture

@@ -5,8 +5,7 @@ from __future__ import annotations
 import asyncio
 import csv
 import io
-import uuid
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator
 from datetime import date, datetime
 from decimal import Decimal
 from pathlib import Path
@@ -14,33 +13,23 @@ from pathlib import Path
 import openpyxl
 import pytest
 
+from bufdir_export._errors import StepFailed
 from bufdir_export._file_generator import StreamingFileGenerator, report_file_name
 from bufdir_export._models import ExportFormat
-from bufdir_export._ports import Activity
+from bufdir_export._ports import Activity, ColumnLayout, SummaryTable
 from bufdir_export._report_writers import CsvRowWriter, ReportInfo, XlsxRowWriter, neutralise
-from bufdir_export._standard_columns import StandardColumns
-from tests.support import export_record
+from tests.support import activity, export_record, shipped_mapping
 
 HOSTILE = ['=HYPERLINK("http://x")', "+1", "-1", "@SUM(A1)", "\tx", "\rx"]
-INFO = ReportInfo(title="Bufdir-rapport 2025", description="Eksport e1")
-
-
-def _activity(n: int, *, chapter: str = "Oslo lokallag") -> Activity:
-    return Activity(
-        id=uuid.UUID(int=n + 1),
-        chapter_name=chapter,
-        county_code="03",
-        county_name="Oslo",
-        municipality_number="0301",
-        peer_mentor_id=uuid.UUID(int=10_000 + n % 7),
-        activity_type_code="samtalegruppe",
-        activity_type_name="Samtalegruppe",
-        activity_date=date(2025, 3, 1 + n % 28),
-        duration_minutes=90,
-        participant_count=4,
-        contact_method="in_person",
-        in_norway=True,
-    )
+INFO = ReportInfo(
+    title="Bufdir-rapport 2025",
+    organisation="Norges Handikapforbund",
+    description="Eksport e1",
+    export_id="e1",
+    generated_at=datetime(2026, 1, 15, 12, 0),
+)
+TEXT = [ColumnLayout("Tekst")]
+_activity = activity
 
 
 def _rows_in(path: Path) -> int:
@@ -58,26 +47,33 @@ def _names(folder: Path) -> list[str]:
     return sorted(p.name for p in folder.iterdir())
 
 
-async def _stream(count: int, *, fail_at: int | None = None) -> AsyncIterator[Activity]:
+async def _stream(
+    count: int, *, fail_at: int | None = None, odd_one: int | None = None
+) -> AsyncIterator[Activity]:
     for n in range(count):
         if n == fail_at:
             raise RuntimeError("the stream broke")
-        yield _activity(n)
+        yield _activity(n, activity_type_code="ukjent") if n == odd_one else _activity(n)
 
 
 def test_xlsx_cells_are_typed_and_the_header_frozen_and_filtered(tmp_path: Path) -> None:
     path = tmp_path / "r.xlsx"
-    writer = XlsxRowWriter(path, StandardColumns.headers, INFO)
-    writer.write_rows([StandardColumns().map(_activity(0))])
-    writer.close()
+    mapping = shipped_mapping("nhf")
+    headers = [column.header for column in mapping.columns]
+    one = mapping.begin()
+    writer = XlsxRowWriter(path, mapping.columns, INFO)
+    writer.write_rows([one.map(_activity(0))])
+    writer.close(one.summary())
 
     workbook = openpyxl.load_workbook(path)
-    assert workbook.sheetnames == ["Aktiviteter"]
+    assert workbook.sheetnames == ["Sammendrag", "Aktiviteter"]
     sheet = workbook["Aktiviteter"]
-    assert [c.value for c in sheet[1]] == list(StandardColumns.headers)
+    assert [c.value for c in sheet[1]] == headers
+    assert all(c.font.b for c in sheet[1])
     assert sheet.freeze_panes == "A2"
-    assert sheet.auto_filter.ref == "A1:M1"
-    row = dict(zip(StandardColumns.headers, sheet[2], strict=True))
+    assert sheet.auto_filter.ref == "A1:P1"
+    assert sheet.column_dimensions["A"].width == 38
+    row = dict(zip(headers, sheet[2], strict=True))
     assert isinstance(row["Dato"].value, datetime)
     assert row["Dato"].value.date() == date(2025, 3, 1)
     assert row["Dato"].number_format == "dd.mm.yyyy"
@@ -86,18 +82,31 @@ def test_xlsx_cells_are_typed_and_the_header_frozen_and_filtered(tmp_path: Path)
     assert row["Kommunenr"].value == "0301"
     assert row["Timer"].value == 1.5
     assert row["Timer"].data_type == "n"
+    assert row["Timer"].number_format == "0.00"
     assert row["Deltakere"].value == 4
     assert row["I Norge"].value == "Ja"
-    assert workbook.properties.title == "Bufdir-rapport 2025"
-    assert workbook.properties.creator == "bufdir-export"
+    assert row["Tellende"].value == "Ja"
+    assert row["Årsak"].value is None
+    properties = workbook.properties
+    assert properties.title == "Bufdir-rapport 2025"
+    assert properties.subject == "Norges Handikapforbund"
+    assert properties.identifier == "e1"
+    assert properties.created == datetime(2026, 1, 15, 12, 0)
+    assert properties.creator == "bufdir-export"
+    summary = workbook["Sammendrag"]
+    assert summary.freeze_panes == "A2"
+    assert summary.auto_filter.ref == "A1:M2"
+    assert [c.value for c in summary[2]][:4] == [2025, "03", "Oslo", "NHF Oslo"]
+    assert summary["A3"].value == "Totalt"
+    assert summary["A3"].font.b
 
 
 def test_text_that_looks_like_a_formula_stays_text_in_xlsx_and_csv(tmp_path: Path) -> None:
     xlsx, csv_path = tmp_path / "r.xlsx", tmp_path / "r.csv"
     for writer_class, path in ((XlsxRowWriter, xlsx), (CsvRowWriter, csv_path)):
-        writer = writer_class(path, ["Tekst"], INFO)
+        writer = writer_class(path, TEXT, INFO)
         writer.write_rows([[text] for text in HOSTILE])
-        writer.close()
+        writer.close(None)
 
     sheet = openpyxl.load_workbook(xlsx)["Aktiviteter"]
     cells = [row[0] for row in sheet.iter_rows(min_row=2)]
@@ -112,9 +121,18 @@ def test_text_that_looks_like_a_formula_stays_text_in_xlsx_and_csv(tmp_path: Pat
 
 def test_csv_is_what_excel_in_norway_opens(tmp_path: Path) -> None:
     path = tmp_path / "r.csv"
-    writer = CsvRowWriter(path, ["Dato", "Timer", "Lokallag", "Fylkesnr"], INFO)
-    writer.write_rows([[date(2025, 3, 1), Decimal("1.50"), 'Lag; "Øst"', "03"]])
-    writer.close()
+    columns = [
+        ColumnLayout("Dato", kind="date"),
+        ColumnLayout("Måned", kind="date", date_format="mm.yyyy"),
+        ColumnLayout("Timer", kind="decimal", decimals=2),
+        ColumnLayout("Lokallag"),
+        ColumnLayout("Fylkesnr"),
+        ColumnLayout("Deltakere", kind="integer"),
+    ]
+    writer = CsvRowWriter(path, columns, INFO)
+    day = date(2025, 3, 1)
+    writer.write_rows([[day, day, Decimal("1.5"), 'Lag; "Øst"', "03", 4]])
+    writer.close(SummaryTable(columns=TEXT, rows=[["ignored"]], totals=["x"]))
 
     raw = path.read_bytes()
     assert raw.startswith(b"\xef\xbb\xbf")
@@ -122,8 +140,8 @@ def test_csv_is_what_excel_in_norway_opens(tmp_path: Path) -> None:
     text = raw.decode("utf-8-sig")
     rows = list(csv.reader(io.StringIO(text, newline=""), delimiter=";"))
     assert rows == [
-        ["Dato", "Timer", "Lokallag", "Fylkesnr"],
-        ["01.03.2025", "1,50", 'Lag; "Øst"', "03"],
+        ["Dato", "Måned", "Timer", "Lokallag", "Fylkesnr", "Deltakere"],
+        ["01.03.2025", "03.2025", "1,50", 'Lag; "Øst"', "03", "4"],
     ]
 
 
@@ -138,7 +156,7 @@ async def test_the_generator_streams_every_row_and_reports_progress(
         seen.append((done, total))
 
     generator = StreamingFileGenerator(tmp_path, batch_size=100)
-    made = await generator.generate(export, StandardColumns(), _stream(1_050), 1_050, progress)
+    made = await generator.generate(export, shipped_mapping(), _stream(1_050), 1_050, progress)
 
     assert made.row_count == 1_050
     assert made.file_name == report_file_name(export) == f"bufdir-rapport-2025.{file_format}"
@@ -149,13 +167,6 @@ async def test_the_generator_streams_every_row_and_reports_progress(
     assert await asyncio.to_thread(_names, tmp_path) == [made.path.name]
 
 
-class BrokenMapping(StandardColumns):
-    def map(self, activity: Activity) -> Sequence[object]:
-        if activity.id == uuid.UUID(int=500):
-            raise KeyError("column 'Dato'")
-        return super().map(activity)
-
-
 async def _nothing(done: int, total: int) -> None:
     return None
 
@@ -163,11 +174,11 @@ async def _nothing(done: int, total: int) -> None:
 @pytest.mark.parametrize("broken", ["mapping", "stream"])
 async def test_a_failure_midway_propagates_and_leaves_no_file(tmp_path: Path, broken: str) -> None:
     generator = StreamingFileGenerator(tmp_path, batch_size=100)
-    mapping = BrokenMapping() if broken == "mapping" else StandardColumns()
-    rows = _stream(2_000, fail_at=None if broken == "mapping" else 700)
+    # mapping: an activity type the configuration gives no Bufdir category
+    rows = _stream(2_000, odd_one=500) if broken == "mapping" else _stream(2_000, fail_at=700)
 
-    with pytest.raises(KeyError if broken == "mapping" else RuntimeError):
-        await generator.generate(export_record(), mapping, rows, 2_000, _nothing)
+    with pytest.raises(StepFailed if broken == "mapping" else RuntimeError):
+        await generator.generate(export_record(), shipped_mapping(), rows, 2_000, _nothing)
 
     assert await asyncio.to_thread(_names, tmp_path) == []
 
@@ -186,7 +197,7 @@ async def test_a_cancelled_generation_leaves_no_file(tmp_path: Path) -> None:
 
     generator = StreamingFileGenerator(tmp_path, batch_size=100)
     task = asyncio.create_task(
-        generator.generate(export_record(), StandardColumns(), endless(), 10**9, _nothing)
+        generator.generate(export_record(), shipped_mapping(), endless(), 10**9, _nothing)
     )
     await started.wait()
     task.cancel()
@@ -212,7 +223,7 @@ async def test_the_event_loop_keeps_running_while_a_file_is_written(tmp_path: Pa
 
     tick_task = asyncio.create_task(ticker())
     generator = StreamingFileGenerator(tmp_path, batch_size=2_000)
-    await generator.generate(export_record(), StandardColumns(), rows(), 20_000, _nothing)
+    await generator.generate(export_record(), shipped_mapping(), rows(), 20_000, _nothing)
     done.set()
     await tick_task
 
@@ -223,9 +234,9 @@ async def test_the_event_loop_keeps_running_while_a_file_is_written(tmp_path: Pa
 
 def test_control_characters_in_text_never_break_the_xlsx(tmp_path: Path) -> None:
     path = tmp_path / "r.xlsx"
-    writer = XlsxRowWriter(path, ["Lokallag\x00"], INFO)
+    writer = XlsxRowWriter(path, [ColumnLayout("Lokallag\x00")], INFO)
     writer.write_rows([["Lag\x01 Øst\x1f"], ["\x01=SUM(A1)"]])
-    writer.close()
+    writer.close(None)
 
     sheet = openpyxl.load_workbook(path)["Aktiviteter"]
     assert [row[0].value for row in sheet.iter_rows()] == ["Lokallag", "Lag Øst", "'=SUM(A1)"]

@@ -42,7 +42,9 @@ insert into public.activities (id, organisation_id, chapter_id, peer_mentor_id, 
    'd0000000-0000-4000-8000-00000000000b', '2025-03-03', 60, 4, 'in_person', null,
    'b0000000-0000-4000-8000-000000000004');
 insert into public.bufdir_column_configs (organisation_id, version, config, is_active) values
-  ('a0000000-0000-4000-8000-00000000000a', 1, '{"columns": []}', true);
+  ('a0000000-0000-4000-8000-00000000000a', 1, '{"schema_version": 1,
+    "categories": {"samtalegruppe_a": "samtalegruppe"},
+    "columns": [{"header": "Dato", "source": "activity_date"}]}', true);
 
 -- a plain member of A -------------------------------------------------------------
 
