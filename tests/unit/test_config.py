@@ -35,12 +35,18 @@ def _with_column(index: int, column: dict[str, Any]) -> dict[str, Any]:
     return config
 
 
+def _compile(document: Any) -> ConfiguredMapping:
+    return ConfiguredMapping(
+        parse_column_config(document),
+        organisation_name="x",
+        version=None,
+        plugins=PluginRegistry.installed(),
+    )
+
+
 def _refused(document: Any) -> InvalidColumnConfig:
     with pytest.raises(InvalidColumnConfig) as caught:
-        config = parse_column_config(document)
-        ConfiguredMapping(
-            config, organisation_name="x", version=None, plugins=PluginRegistry.installed()
-        )
+        _compile(document)
     return caught.value
 
 
