@@ -66,7 +66,7 @@ def activity_fields(activity: Activity) -> Row:
         "activity_type_code": activity.activity_type_code,
         "activity_type_name": activity.activity_type_name,
         "duration_minutes": activity.duration_minutes,
-        "hours": (Decimal(activity.duration_minutes) / _HOUR).quantize(_HUNDREDTH),
+        "hours": (Decimal(activity.duration_minutes) / _HOUR).quantize(_HUNDREDTH, ROUND_HALF_UP),
         "participant_count": activity.participant_count,
         "contact_method": activity.contact_method,
         "in_norway": activity.in_norway,

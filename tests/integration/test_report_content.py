@@ -1,0 +1,236 @@
+"""What the report says, read back from real files made from the seeded database.
+
+- Golden files: a fixed period per organisation, the xlsx read back with
+  openpyxl (every cell's value, type and number format, both sheets) and the
+  CSV byte for byte, equal to what is checked in under tests/golden.
+  ``BUFDIR_EXPORT_UPDATE_GOLDEN=1`` rewrites them (then read the diff).
+- The summary sheet equals an aggregate of the same rows computed in SQL,
+  with the counting rules written independently as SQL.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import uuid
+from collections.abc import AsyncIterator
+from datetime import date, datetime
+from pathlib import Path
+from typing import Any
+
+import openpyxl
+import psycopg
+import pytest
+from psycopg_pool import AsyncConnectionPool
+
+from bufdir_export._file_generator import StreamingFileGenerator
+from bufdir_export._models import ExportFormat
+from bufdir_export._pg_activities import PostgresActivities
+from bufdir_export._pg_configs import PostgresColumnMapper
+from bufdir_export._plugins import PluginRegistry
+from bufdir_export._ports import GeneratedFile
+from bufdir_export._queries import Queries
+from bufdir_export._seed import DEMO_ORGANISATIONS
+from tests.support import export_record
+
+ORGS = {
+    slug: uuid.UUID(f"00000000-0000-4000-a000-00000000000{n}")
+    for n, slug in enumerate(DEMO_ORGANISATIONS, start=1)
+}
+GOLDEN = Path(__file__).parents[1] / "golden"
+UPDATE = os.environ.get("BUFDIR_EXPORT_UPDATE_GOLDEN") == "1"
+# Summer 2024: each organisation's every kind of activity, and three of NHF's
+# activities recorded twice.
+GOLDEN_PERIOD = (date(2024, 6, 1), date(2024, 8, 31))
+
+
+async def _as_runner(conn: psycopg.AsyncConnection[Any]) -> None:
+    await conn.execute("set role bufdir_export_runner")
+    await conn.commit()
+
+
+@pytest.fixture
+async def pool(database: str) -> AsyncIterator[AsyncConnectionPool[Any]]:
+    async with AsyncConnectionPool(
+        database, min_size=1, max_size=2, configure=_as_runner, open=False
+    ) as opened:
+        yield opened
+
+
+async def _nothing(done: int, total: int) -> None:
+    return None
+
+
+async def _report(
+    pool: AsyncConnectionPool[Any],
+    queries: Queries,
+    work: Path,
+    slug: str,
+    file_format: ExportFormat,
+    period: tuple[date, date],
+) -> GeneratedFile:
+    """The report file, made as the runner makes it (without the audit around it)."""
+    export = export_record(
+        id=uuid.UUID(int=42),
+        organisation_id=ORGS[slug],
+        period_start=period[0],
+        period_end=period[1],
+        format=file_format,
+    )
+    mapping = await PostgresColumnMapper(pool, queries, PluginRegistry.installed()).prepare(export)
+    source = PostgresActivities(pool, queries)
+    total = await source.count(export)
+    generator = StreamingFileGenerator(work)
+    return await generator.generate(export, mapping, source.stream(export), total, _nothing)
+
+
+def _plain(value: object) -> object:
+    if isinstance(value, datetime):
+        return value.isoformat()
+    return value
+
+
+def _sheets(path: Path) -> dict[str, list[list[list[object]]]]:
+    """Every cell of every sheet: [value, openpyxl data type, number format]."""
+    workbook = openpyxl.load_workbook(path)
+    return {
+        sheet.title: [
+            [[_plain(cell.value), cell.data_type, cell.number_format] for cell in row]
+            for row in sheet.iter_rows()
+        ]
+        for sheet in workbook.worksheets
+    }
+
+
+def _compare_or_update(golden: Path, produced: bytes) -> None:
+    if UPDATE:
+        golden.write_bytes(produced)
+    assert golden.exists(), f"{golden} is missing: run with BUFDIR_EXPORT_UPDATE_GOLDEN=1"
+    assert produced == golden.read_bytes(), f"{golden.name} differs from what is checked in"
+
+
+@pytest.mark.parametrize("slug", DEMO_ORGANISATIONS)
+async def test_the_xlsx_equals_its_golden_file(
+    pool: AsyncConnectionPool[Any], queries: Queries, tmp_path: Path, slug: str
+) -> None:
+    made = await _report(pool, queries, tmp_path, slug, ExportFormat.XLSX, GOLDEN_PERIOD)
+    sheets = _sheets(made.path)
+    assert list(sheets) == ["Sammendrag", "Aktiviteter"]
+    assert len(sheets["Aktiviteter"]) == made.row_count + 1 > 20
+    text = json.dumps(sheets, ensure_ascii=False, indent=1) + "\n"
+    _compare_or_update(GOLDEN / f"{slug}.xlsx.json", text.encode("utf-8"))
+
+
+@pytest.mark.parametrize("slug", DEMO_ORGANISATIONS)
+async def test_the_csv_equals_its_golden_file_byte_for_byte(
+    pool: AsyncConnectionPool[Any], queries: Queries, tmp_path: Path, slug: str
+) -> None:
+    made = await _report(pool, queries, tmp_path, slug, ExportFormat.CSV, GOLDEN_PERIOD)
+    produced = made.path.read_bytes()
+    assert produced.startswith(b"\xef\xbb\xbf")
+    assert produced.count(b"\r\n") == made.row_count + 1
+    _compare_or_update(GOLDEN / f"{slug}.csv", produced)
+
+
+def test_the_nhf_golden_file_shows_the_activities_recorded_twice() -> None:
+    sheets = json.loads((GOLDEN / "nhf.xlsx.json").read_text(encoding="utf-8"))
+    reasons = [row[-1][0] for row in sheets["Aktiviteter"][1:]]
+    # Three activities recorded twice in the period; a copy shows the reason
+    # where the activity counts at all.
+    assert reasons.count("registrert i flere lokallag") >= 1
+    assert {"under 3 deltakere", "telefon", "utland", "ikke fysisk oppmøte"} <= set(reasons)
+
+
+# The counting rules and NHF's one-chapter-per-day rule, as SQL of their own.
+INDEPENDENT_SUMMARY = """
+with categories as (
+  select config -> 'categories' as map from public.bufdir_column_configs
+  where organisation_id = %(org)s and is_active
+),
+rows as (
+  select a.peer_mentor_id, a.activity_type_id, a.activity_date, a.duration_minutes,
+         a.participant_count, a.contact_method, a.in_norway,
+         c.county_code, k.name as county_name, c.name as chapter_name,
+         categories.map ->> t.code as category
+  from public.activities a
+  join public.local_chapters c on c.id = a.chapter_id
+  join public.counties k on k.code = c.county_code
+  join public.activity_types t on t.id = a.activity_type_id
+  cross join categories
+  where a.organisation_id = %(org)s and a.activity_date between %(start)s and %(end)s
+),
+ruled as (
+  select *, not (
+       category = 'ikke_tellende'
+    or not in_norway
+    or (category = 'oppsøkende' and contact_method <> 'in_person')
+    or (category in ('samtalegruppe', 'aktivitetsgruppe')
+        and (participant_count < 3 or duration_minutes < 45))
+    or (category = 'likepersonskurs' and duration_minutes < 90)
+    or (category = 'oppsøkende' and duration_minutes < 45)
+  ) as passes
+  from rows
+),
+judged as (
+  select *, passes and (not %(one_chapter_per_day)s or dense_rank() over (
+    partition by peer_mentor_id, activity_type_id, activity_date, passes
+    order by county_code, chapter_name) = 1) as counted
+  from ruled
+)
+select extract(year from activity_date)::int, county_code, county_name, chapter_name,
+       count(distinct peer_mentor_id) filter (where counted),
+       count(*) filter (where counted and category = 'oppsøkende'),
+       count(*) filter (where counted and category = 'samtalegruppe'),
+       count(*) filter (where counted and category = 'aktivitetsgruppe'),
+       count(*) filter (where counted and category = 'likepersonskurs'),
+       count(*) filter (where counted),
+       coalesce(sum(participant_count) filter (where counted), 0),
+       coalesce(sum(round(duration_minutes / 60.0, 2)) filter (where counted), 0)::float8,
+       count(*) filter (where not counted)
+from judged
+group by grouping sets ((1, 2, 3, 4), ())
+"""
+SUMMARY_HEADERS = [
+    "År", "Fylkesnr", "Fylke", "Lokallag", "Aktive likepersoner", "Oppsøkende",
+    "Samtalegrupper", "Aktivitetsgrupper", "Likepersonskurs", "Sum tellende aktivitetsdager",
+    "Deltakere", "Timer", "Ikke tellende",
+]  # fmt: skip
+
+
+@pytest.mark.parametrize("slug", DEMO_ORGANISATIONS)
+async def test_the_summary_equals_an_independent_sql_aggregate(
+    pool: AsyncConnectionPool[Any],
+    queries: Queries,
+    conn: psycopg.AsyncConnection[Any],
+    tmp_path: Path,
+    slug: str,
+) -> None:
+    period = (date(2024, 1, 1), date(2025, 12, 31))
+    made = await _report(pool, queries, tmp_path, slug, ExportFormat.XLSX, period)
+    sheet = openpyxl.load_workbook(made.path)["Sammendrag"]
+    table = [list(row) for row in sheet.iter_rows(values_only=True)]
+    headers = table[0]
+    columns = [headers.index(header) for header in SUMMARY_HEADERS]
+    end = next(i for i, row in enumerate(table) if row[0] == "Totalt")
+    produced = {
+        tuple(row[i] for i in columns[:4]): [row[i] for i in columns] for row in table[1:end]
+    }
+    produced_totals = [table[end][i] for i in columns[4:]]
+
+    cursor = await conn.execute(
+        INDEPENDENT_SUMMARY,
+        {"org": ORGS[slug], "start": period[0], "end": period[1],
+         "one_chapter_per_day": slug == "nhf"},
+    )  # fmt: skip
+    expected: dict[tuple[object, ...], list[object]] = {}
+    expected_totals: list[object] = []
+    for row in await cursor.fetchall():
+        if row[0] is None:
+            expected_totals = list(row[4:])
+        else:
+            expected[tuple(row[:4])] = list(row)
+
+    assert len(produced) >= 5
+    assert produced == expected
+    assert produced_totals == expected_totals
+    assert sum(row[9] for row in produced.values()) == produced_totals[5]  # days add up
