@@ -110,7 +110,8 @@ select lives_ok($$
   update bufdir_column_configs set is_active = true
   where organisation_id = 'a0000000-0000-4000-8000-00000000000a' and version = 1 $$,
   'and make an older one the active one again');
-select results_eq($$ select version, is_active from bufdir_column_configs order by version $$,
+select results_eq($$ select version, is_active from bufdir_column_configs
+  where organisation_id = 'a0000000-0000-4000-8000-00000000000a' order by version $$,
   $$ values (1, true), (2, false) $$, 'one version active, every version kept');
 
 select * from finish();
