@@ -8,7 +8,8 @@
 - CSV as Excel in Norway reads it: UTF-8 with BOM, ``;``, CRLF, decimal
   comma, ``dd.mm.yyyy``. A CSV file holds one table: the activities.
 
-In xlsx, control characters (which the format cannot hold) are dropped. In
+In xlsx, characters the format cannot hold (control characters, U+FFFE,
+U+FFFF) are dropped. In
 both, text that a spreadsheet would take for a formula (starting with
 ``=``, ``+``, ``-``, ``@``, tab or carriage return) is written with a leading
 apostrophe, so it stays text (OWASP "CSV injection").
@@ -18,6 +19,7 @@ from __future__ import annotations
 
 import contextlib
 import csv
+import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
@@ -26,7 +28,6 @@ from typing import IO, Any, Protocol
 
 from openpyxl import Workbook
 from openpyxl.cell import WriteOnlyCell
-from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 from openpyxl.styles import Font
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet._write_only import WriteOnlyWorksheet
@@ -48,6 +49,9 @@ ACTIVITY_SHEET = "Aktiviteter"
 SUMMARY_SHEET = "Sammendrag"
 _STRFTIME = {"dd.mm.yyyy": "%d.%m.%Y", "yyyy-mm-dd": "%Y-%m-%d", "mm.yyyy": "%m.%Y"}
 _BOLD = Font(bold=True)
+# What XML 1.0 cannot hold: control characters but tab, newline and carriage
+# return, and the two non-characters U+FFFE and U+FFFF.
+_NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
 
 
 def neutralise(text: str) -> str:
@@ -104,9 +108,7 @@ def _xlsx_text(value: object) -> object:
     if value is None:
         return None
     # Control characters have no place in a cell (openpyxl refuses them).
-    return neutralise(
-        ILLEGAL_CHARACTERS_RE.sub("", value if isinstance(value, str) else _text(value))
-    )
+    return neutralise(_NOT_XML.sub("", value if isinstance(value, str) else _text(value)))
 
 
 class XlsxRowWriter:
