@@ -23,6 +23,7 @@ from ._bufdir_rules import BUFDIR_RULES, BUFDIR_SUMMARY
 from ._config import (
     EXPRESSION_FIELDS,
     FIELDS,
+    RULE_FIELDS,
     Column,
     ColumnConfig,
     ConcatTransform,
@@ -47,7 +48,6 @@ __all__ = ["ConfiguredMapping", "activity_fields"]
 Row = dict[str, Any]
 _HOUR = Decimal(60)
 _HUNDREDTH = Decimal("0.01")
-_RULE_FIELDS = EXPRESSION_FIELDS - {"counted", "not_counted_reason"}
 
 
 def activity_fields(activity: Activity) -> Row:
@@ -171,11 +171,11 @@ def _compile_rules(config: ColumnConfig) -> list[tuple[str, Expression, str]]:
     if config.counting.base == "bufdir":
         for index, rule in enumerate(BUFDIR_RULES):
             path = f"bufdir[{index}]"
-            expression = Expression.compile(rule.when, path=path, fields=_RULE_FIELDS)
+            expression = Expression.compile(rule.when, path=path, fields=RULE_FIELDS)
             rules.append((path, expression, rule.reason))
     for index, rule in enumerate(config.counting.rules):
         path = f"$.counting.rules[{index}].when"
-        expression = Expression.compile(rule.when, path=path, fields=_RULE_FIELDS)
+        expression = Expression.compile(rule.when, path=path, fields=RULE_FIELDS)
         rules.append((path, expression, rule.reason))
     return rules
 

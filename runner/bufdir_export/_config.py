@@ -33,6 +33,7 @@ __all__ = [
     "CONTACT_METHODS",
     "EXPRESSION_FIELDS",
     "FIELDS",
+    "RULE_FIELDS",
     "BufdirCategory",
     "Column",
     "ColumnConfig",
@@ -94,7 +95,7 @@ FIELDS: Mapping[str, FieldType] = {
 # type; ``year`` and ``month`` stand in) and the exact hours (a decimal).
 EXPRESSION_FIELDS = frozenset(FIELDS) - {"activity_date", "hours"}
 # A counting rule decides ``counted``, so it cannot read it.
-_RULE_FIELDS = EXPRESSION_FIELDS - {"counted", "not_counted_reason"}
+RULE_FIELDS = EXPRESSION_FIELDS - {"counted", "not_counted_reason"}
 
 CONTACT_METHODS = ("in_person", "phone", "video", "digital")
 # Fields whose every value is known in advance: an enumeration over one of
@@ -390,7 +391,7 @@ def column_config_schema_json() -> str:
 
 def _expressions(config: ColumnConfig) -> Iterable[tuple[str, str, frozenset[str]]]:
     for index, rule in enumerate(config.counting.rules):
-        yield f"$.counting.rules[{index}].when", rule.when, _RULE_FIELDS
+        yield f"$.counting.rules[{index}].when", rule.when, RULE_FIELDS
     for index, column in enumerate(config.columns):
         if column.required_if is not None:
             yield f"$.columns[{index}].required_if", column.required_if, EXPRESSION_FIELDS

@@ -4,7 +4,7 @@
 begin;
 create extension if not exists pgtap with schema extensions;
 set local search_path = public, extensions;
-select plan(19);
+select plan(21);
 
 insert into auth.users (id, email) values
   ('b0000000-0000-4000-8000-000000000001', 'config-admin@test.example'),
@@ -93,6 +93,14 @@ select throws_ok($$
   insert into bufdir_column_configs (organisation_id, config, is_active)
   select 'a0000000-0000-4000-8000-00000000000a', config, true from good $$,
   '42501', null, 'a coordinator reads but does not save');
+select throws_ok($$
+  insert into bufdir_column_configs (organisation_id, config, is_active)
+  select 'a0000000-0000-4000-8000-00000000000a', config - 'categories', true from good $$,
+  '42501', null,
+  'and a broken configuration tells a non-admin nothing about it (RLS, not the checks)');
+select throws_ok($$
+  select bufdir_private.column_config_problem('a0000000-0000-4000-8000-00000000000a', '{}') $$,
+  '42501', null, 'nor may a signed-in user call the check that reads the activity types');
 reset role;
 
 -- a saved version never changes ----------------------------------------------------
