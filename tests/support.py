@@ -11,9 +11,19 @@ from bufdir_export._config import parse_column_config
 from bufdir_export._models import ExportFormat, ExportRecord, ExportStatus
 from bufdir_export._plugins import PluginRegistry
 from bufdir_export._ports import Activity
-from bufdir_export._seed import shipped_config
+from bufdir_export._seed import DEMO_ORGANISATIONS, shipped_config
 
 NOW = datetime(2026, 1, 15, 12, 0, tzinfo=UTC)
+
+# The demo seed's organisations, and the admin of each (supabase/seed.sql).
+ORGS = {
+    slug: uuid.UUID(f"00000000-0000-4000-a000-00000000000{n}")
+    for n, slug in enumerate(DEMO_ORGANISATIONS, start=1)
+}
+ADMINS = {
+    slug: uuid.UUID(f"00000000-0000-4000-b00{n}-000000000001")
+    for n, slug in enumerate(DEMO_ORGANISATIONS, start=1)
+}
 
 
 def export_record(**changes: Any) -> ExportRecord:

@@ -3,12 +3,28 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import AsyncIterator
 from typing import Any
 
 import psycopg
 import pytest
+from psycopg_pool import AsyncConnectionPool
 
 from tests.integration.contract import World
+
+
+async def _as_runner(conn: psycopg.AsyncConnection[Any]) -> None:
+    await conn.execute("set role bufdir_export_runner")
+    await conn.commit()
+
+
+@pytest.fixture
+async def pool(database: str) -> AsyncIterator[AsyncConnectionPool[Any]]:
+    """Connections to this test's database as the runner role, as the runner has them."""
+    async with AsyncConnectionPool(
+        database, min_size=1, max_size=2, configure=_as_runner, open=False
+    ) as opened:
+        yield opened
 
 
 @pytest.fixture

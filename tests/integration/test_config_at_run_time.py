@@ -13,7 +13,8 @@ from psycopg.types.json import Jsonb
 
 from bufdir_export._seed import shipped_config
 from tests.integration.contract import request_as
-from tests.integration.test_runner_e2e import ADMINS, ORGS, Running, running, wait_for_end
+from tests.integration.test_runner_e2e import Running, running, wait_for_end
+from tests.support import ADMINS, ORGS
 
 __all__ = ["running"]  # the fixture, shared
 

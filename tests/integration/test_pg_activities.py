@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from datetime import date
 from typing import Any
 
 import psycopg
-import pytest
 from psycopg_pool import AsyncConnectionPool
 
 from bufdir_export._pg_activities import PostgresActivities
@@ -15,19 +13,6 @@ from bufdir_export._queries import Queries
 from tests.support import export_record
 
 NHF = "00000000-0000-4000-a000-000000000001"
-
-
-async def _as_runner(conn: psycopg.AsyncConnection[Any]) -> None:
-    await conn.execute("set role bufdir_export_runner")
-    await conn.commit()
-
-
-@pytest.fixture
-async def pool(database: str) -> AsyncIterator[AsyncConnectionPool[Any]]:
-    async with AsyncConnectionPool(
-        database, min_size=1, max_size=2, configure=_as_runner, open=False
-    ) as opened:
-        yield opened
 
 
 async def test_the_stream_holds_exactly_the_period_in_report_order(

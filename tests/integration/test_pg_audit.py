@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import uuid
-from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -19,19 +18,6 @@ from bufdir_export._pg_audit import PostgresAudit
 from bufdir_export._ports import GeneratedFile, SignedUrl
 from bufdir_export._queries import Queries
 from tests.integration.contract import World, act_as, expire_lease, held_by, new_export
-
-
-async def _as_runner(conn: psycopg.AsyncConnection[Any]) -> None:
-    await conn.execute("set role bufdir_export_runner")
-    await conn.commit()
-
-
-@pytest.fixture
-async def pool(database: str) -> AsyncIterator[AsyncConnectionPool[Any]]:
-    async with AsyncConnectionPool(
-        database, min_size=1, max_size=2, configure=_as_runner, open=False
-    ) as opened:
-        yield opened
 
 
 class Clock:

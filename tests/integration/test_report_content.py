@@ -13,7 +13,6 @@ from __future__ import annotations
 import json
 import os
 import uuid
-from collections.abc import AsyncIterator
 from datetime import date, datetime
 from pathlib import Path
 from typing import Any
@@ -31,30 +30,13 @@ from bufdir_export._plugins import PluginRegistry
 from bufdir_export._ports import GeneratedFile
 from bufdir_export._queries import Queries
 from bufdir_export._seed import DEMO_ORGANISATIONS
-from tests.support import export_record
+from tests.support import ORGS, export_record
 
-ORGS = {
-    slug: uuid.UUID(f"00000000-0000-4000-a000-00000000000{n}")
-    for n, slug in enumerate(DEMO_ORGANISATIONS, start=1)
-}
 GOLDEN = Path(__file__).parents[1] / "golden"
 UPDATE = os.environ.get("BUFDIR_EXPORT_UPDATE_GOLDEN") == "1"
 # Summer 2024: each organisation's every kind of activity, and three of NHF's
 # activities recorded twice.
 GOLDEN_PERIOD = (date(2024, 6, 1), date(2024, 8, 31))
-
-
-async def _as_runner(conn: psycopg.AsyncConnection[Any]) -> None:
-    await conn.execute("set role bufdir_export_runner")
-    await conn.commit()
-
-
-@pytest.fixture
-async def pool(database: str) -> AsyncIterator[AsyncConnectionPool[Any]]:
-    async with AsyncConnectionPool(
-        database, min_size=1, max_size=2, configure=_as_runner, open=False
-    ) as opened:
-        yield opened
 
 
 async def _nothing(done: int, total: int) -> None:

@@ -23,15 +23,8 @@ from bufdir_export._app import RunnerApp
 from bufdir_export._generate import generate_activities
 from bufdir_export._settings import Settings
 from tests.integration.contract import request_as
+from tests.support import ADMINS, ORGS
 
-ORGS = {
-    slug: uuid.UUID(f"00000000-0000-4000-a000-00000000000{n}")
-    for n, slug in enumerate(("nhf", "blindeforbundet", "hlf"), start=1)
-}
-ADMINS = {
-    slug: uuid.UUID(f"00000000-0000-4000-b00{n}-000000000001")
-    for n, slug in enumerate(("nhf", "blindeforbundet", "hlf"), start=1)
-}
 SECRET = "e2e-signing-secret-0123456789abcdefghij"
 TERMINAL = ("completed", "completed_empty", "failed", "cancelled")
 
