@@ -14,6 +14,7 @@ activity.
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Callable, Sequence
 from datetime import date
 from decimal import ROUND_HALF_UP, Decimal
@@ -167,17 +168,14 @@ def _invalid(problem: str, activity: Activity) -> StepFailed:
 
 
 def _compile_rules(config: ColumnConfig) -> list[tuple[str, Expression, str]]:
-    rules: list[tuple[str, Expression, str]] = []
-    if config.counting.base == "bufdir":
-        for index, rule in enumerate(BUFDIR_RULES):
-            path = f"bufdir[{index}]"
-            expression = Expression.compile(rule.when, path=path, fields=RULE_FIELDS)
-            rules.append((path, expression, rule.reason))
-    for index, rule in enumerate(config.counting.rules):
-        path = f"$.counting.rules[{index}].when"
-        expression = Expression.compile(rule.when, path=path, fields=RULE_FIELDS)
-        rules.append((path, expression, rule.reason))
-    return rules
+    """(path, condition, reason) of each rule, in order: Bufdir's first, unless left out."""
+    bufdir = config.counting.base == "bufdir"
+    rules = [(f"bufdir[{i}]", rule) for i, rule in enumerate(BUFDIR_RULES)] if bufdir else []
+    rules += [(f"$.counting.rules[{i}].when", rule) for i, rule in enumerate(config.counting.rules)]
+    return [
+        (path, Expression.compile(rule.when, path=path, fields=RULE_FIELDS), rule.reason)
+        for path, rule in rules
+    ]
 
 
 # Columns ----------------------------------------------------------------------
@@ -221,58 +219,56 @@ def _compile_column(column: Column, index: int) -> _CompiledColumn:
         if column.required_if is not None
         else None
     )
-    kind, value, decimals, date_format = _cell_function(column)
-    width = column.width or _default_width(column.header, kind)
-    layout = ColumnLayout(
-        header=column.header, kind=kind, decimals=decimals, date_format=date_format, width=width
+    layout, value = _cell_function(column)
+    width = column.width or _default_width(column.header, layout.kind)
+    return _CompiledColumn(
+        dataclasses.replace(layout, width=width), value, column.required, required_if
     )
-    return _CompiledColumn(layout, value, column.required, required_if)
 
 
-def _cell_function(column: Column) -> tuple[CellKind, Value, int, str]:
+def _cell_function(column: Column) -> tuple[ColumnLayout, Value]:
     """What the column's cells hold, and how to get one from a row."""
-    transform = column.transform
+    transform, header = column.transform, column.header
     source = column.source or ""
+    text = ColumnLayout(header)
     if isinstance(transform, ConstantTransform):
         constant = transform.value
-        return "text", lambda row: constant, 0, "dd.mm.yyyy"
+        return text, lambda row: constant
     if isinstance(transform, ConcatTransform):
         sources, separator = tuple(transform.sources), transform.separator
-        return (
-            "text",
-            lambda row: separator.join(_as_text(row[name]) for name in sources),
-            0,
-            "dd.mm.yyyy",
-        )
+        return text, lambda row: separator.join(_as_text(row[name]) for name in sources)
     if isinstance(transform, DateTransform):
-        return "date", lambda row: row[source], 0, transform.format
+        return ColumnLayout(header, "date", date_format=transform.format), lambda row: row[source]
     if isinstance(transform, NumberTransform):
-        return _number_function(source, transform)
+        return _number_function(header, source, transform)
     if isinstance(transform, EnumTransform):
-        return "text", _enum_function(source, transform), 0, "dd.mm.yyyy"
+        return text, _enum_function(source, transform)
     if isinstance(transform, YesNoTransform):
         yes, no = transform.yes, transform.no
-        return "text", lambda row: yes if row[source] else no, 0, "dd.mm.yyyy"
+        return text, lambda row: yes if row[source] else no
     if isinstance(transform, TextTransform):
-        return "text", lambda row: _as_text(row[source]) or None, 0, "dd.mm.yyyy"
-    return _as_is(source)
+        return text, lambda row: _as_text(row[source]) or None
+    return _as_is(header, source)
 
 
-def _as_is(source: str) -> tuple[CellKind, Value, int, str]:
+def _as_is(header: str, source: str) -> tuple[ColumnLayout, Value]:
+    """A column without a transform: its field's own type."""
     match FIELDS[source]:
         case FieldType.DATE:
-            return "date", lambda row: row[source], 0, "dd.mm.yyyy"
+            return ColumnLayout(header, "date"), lambda row: row[source]
         case FieldType.INTEGER:
-            return "integer", lambda row: row[source], 0, "dd.mm.yyyy"
+            return ColumnLayout(header, "integer"), lambda row: row[source]
         case FieldType.DECIMAL:
-            return "decimal", lambda row: row[source], 2, "dd.mm.yyyy"
+            return ColumnLayout(header, "decimal", decimals=2), lambda row: row[source]
         case FieldType.BOOLEAN:
-            return "text", lambda row: "Ja" if row[source] else "Nei", 0, "dd.mm.yyyy"
+            return ColumnLayout(header), lambda row: "Ja" if row[source] else "Nei"
         case _:
-            return "text", lambda row: row[source], 0, "dd.mm.yyyy"
+            return ColumnLayout(header), lambda row: row[source]
 
 
-def _number_function(source: str, transform: NumberTransform) -> tuple[CellKind, Value, int, str]:
+def _number_function(
+    header: str, source: str, transform: NumberTransform
+) -> tuple[ColumnLayout, Value]:
     places = Decimal(1).scaleb(-transform.decimals)
     divisor = transform.divide_by
 
@@ -283,8 +279,9 @@ def _number_function(source: str, transform: NumberTransform) -> tuple[CellKind,
         rounded = value.quantize(places, rounding=ROUND_HALF_UP)
         return int(rounded) if transform.decimals == 0 else rounded
 
-    kind: CellKind = "integer" if transform.decimals == 0 else "decimal"
-    return kind, number, transform.decimals, "dd.mm.yyyy"
+    if transform.decimals == 0:
+        return ColumnLayout(header, "integer"), number
+    return ColumnLayout(header, "decimal", decimals=transform.decimals), number
 
 
 def _enum_function(source: str, transform: EnumTransform) -> Value:

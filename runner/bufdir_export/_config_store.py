@@ -7,13 +7,13 @@ they may, and the database checks the shape again and numbers the version.
 
 from __future__ import annotations
 
-import json
 from typing import Any
 from uuid import UUID
 
 import psycopg
 from psycopg.types.json import Jsonb
 
+from ._acting import act_as_user
 from ._config import ColumnConfig, check_activity_types, parse_column_config
 from ._db_errors import translate_error
 from ._errors import InvalidRequest
@@ -33,10 +33,9 @@ async def save_column_config(
     """Check ``document`` and save it as the organisation's active version,
     as ``user_id``: the configuration and its new version number."""
     config = parse_column_config(document)
-    claims = json.dumps({"sub": str(user_id), "role": "authenticated"})
     try:
         async with conn.transaction():
-            await conn.execute(queries["act_as_user"], {"claims": claims})
+            await act_as_user(conn, queries, user_id)
             cursor = await conn.execute(
                 queries["organisation_by_slug"], {"slug": organisation_slug}
             )

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import json
 import secrets
 from dataclasses import dataclass, field
 from datetime import date
@@ -14,6 +13,7 @@ import psycopg
 from psycopg import sql
 from pydantic import SecretStr
 
+from ._acting import act_as_user
 from ._app import RunnerApp
 from ._db_errors import translate_error
 from ._errors import PermissionDenied
@@ -42,11 +42,6 @@ class DemoReport:
     # (organisation, what was asked, status, rows, bytes, seconds, download, file)
     results: list[tuple[Any, ...]] = field(default_factory=list)
     files_in: str = ""
-
-
-async def _act_as(conn: psycopg.AsyncConnection[Any], queries: Queries, user_id: Any) -> None:
-    claims = json.dumps({"sub": str(user_id), "role": "authenticated"})
-    await conn.execute(queries["act_as_user"], {"claims": claims})
 
 
 async def run_demo(settings: Settings, *, keep: bool = False) -> DemoReport:
@@ -85,7 +80,7 @@ async def _demo_in(conninfo: str, queries: Queries, report: DemoReport) -> None:
         ).fetchall()
         for slug, organisation_id, user_id in admins:
             async with conn.transaction():
-                await _act_as(conn, queries, user_id)
+                await act_as_user(conn, queries, user_id)
                 cursor = await conn.execute(
                     queries["request_export"],
                     {
@@ -117,7 +112,7 @@ async def _demo_in(conninfo: str, queries: Queries, report: DemoReport) -> None:
             slug, user_id, other_slug, other_id = outsider
             try:
                 async with conn.transaction():
-                    await _act_as(conn, queries, user_id)
+                    await act_as_user(conn, queries, user_id)
                     await conn.execute(
                         queries["request_export"],
                         {

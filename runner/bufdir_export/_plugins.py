@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from functools import cached_property
 from importlib.metadata import entry_points
 from typing import Any, Protocol
 
@@ -58,36 +59,31 @@ PluginFactory = Callable[[Mapping[str, JsonValue]], CountingPlugin]
 
 
 class PluginRegistry:
-    """The plugins a runner can use, by name."""
+    """The plugins a runner can use, by name, looked up on first use (building
+    a registry reads nothing)."""
 
-    def __init__(self, factories: Mapping[str, PluginFactory]) -> None:
-        self._factories: Mapping[str, PluginFactory] | None = dict(factories)
-        self._discover: Callable[[], Mapping[str, PluginFactory]] | None = None
+    def __init__(self, load: Callable[[], Mapping[str, PluginFactory]]) -> None:
+        self._load = load
+
+    @classmethod
+    def of(cls, factories: Mapping[str, PluginFactory]) -> PluginRegistry:
+        """Exactly these plugins."""
+        return cls(lambda: factories)
 
     @classmethod
     def installed(cls) -> PluginRegistry:
-        """Every plugin installed under :data:`ENTRY_POINT_GROUP`, looked up on
-        first use (building the registry reads nothing)."""
-        registry = cls({})
-        registry._factories = None
-        registry._discover = _installed_factories
-        return registry
+        """Every plugin installed under :data:`ENTRY_POINT_GROUP`."""
+        return cls(_installed_factories)
 
-    @property
-    def names(self) -> frozenset[str]:
-        return frozenset(self._found())
-
-    def _found(self) -> Mapping[str, PluginFactory]:
-        if self._factories is None:
-            assert self._discover is not None  # noqa: S101 - set together
-            self._factories = self._discover()
-        return self._factories
+    @cached_property
+    def _factories(self) -> Mapping[str, PluginFactory]:
+        return dict(self._load())
 
     def build(self, use: PluginUse, path: str) -> CountingPlugin:
         """The plugin ``use`` names, built with its options; errors name ``path``."""
-        factory = self._found().get(use.name)
+        factory = self._factories.get(use.name)
         if factory is None:
-            installed = ", ".join(sorted(self._found())) or "none"
+            installed = ", ".join(sorted(self._factories)) or "none"
             raise InvalidColumnConfig(
                 f"{path}.name", f"no plugin {use.name!r} is installed (installed: {installed})"
             )
