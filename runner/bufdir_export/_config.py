@@ -22,7 +22,7 @@ import json
 from collections.abc import Collection, Iterable, Mapping
 from decimal import Decimal
 from enum import StrEnum
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, get_args
 
 from pydantic import BaseModel, ConfigDict, Field, JsonValue, ValidationError, model_validator
 
@@ -34,6 +34,7 @@ __all__ = [
     "EXPRESSION_FIELDS",
     "FIELDS",
     "RULE_FIELDS",
+    "TRANSFORM_KINDS",
     "BufdirCategory",
     "Column",
     "ColumnConfig",
@@ -411,10 +412,14 @@ def _without_union_tags(location: Iterable[int | str]) -> list[int | str]:
     # ("transform", "enum", "values"); a JSON path has no such step.
     kept: list[int | str] = []
     for part in location:
-        if kept and kept[-1] == "transform" and part in _TRANSFORM_KINDS:
+        if kept and kept[-1] == "transform" and part in TRANSFORM_KINDS:
             continue
         kept.append(part)
     return kept
 
 
-_TRANSFORM_KINDS = frozenset({"date", "number", "enum", "constant", "concat", "yes_no", "text"})
+# The ``kind`` of each member of the Transform union.
+TRANSFORM_KINDS: tuple[str, ...] = tuple(
+    get_args(member.model_fields["kind"].annotation)[0]
+    for member in get_args(get_args(Transform)[0])
+)

@@ -6,19 +6,22 @@ from __future__ import annotations
 import copy
 import json
 from pathlib import Path
-from typing import Any
+from typing import Any, get_args
 
 import pytest
 
 from bufdir_export import InvalidColumnConfig
-from bufdir_export._column_mapping import ConfiguredMapping
+from bufdir_export._column_mapping import ConfiguredMapping, activity_fields
 from bufdir_export._config import (
+    FIELDS,
+    FieldName,
     check_activity_types,
     column_config_schema_json,
     parse_column_config,
 )
 from bufdir_export._plugins import PluginRegistry
 from bufdir_export._seed import DEMO_ORGANISATIONS, shipped_config
+from tests.support import activity
 
 ROOT = Path(__file__).parents[2]
 
@@ -282,3 +285,10 @@ def test_an_enumeration_over_activity_types_must_cover_every_one_used() -> None:
         check_activity_types(parse_column_config(config_missing), types)
     assert caught.value.path == "$.columns[5].transform.values"
     assert "'digital_kafe'" in caught.value.problem
+
+
+def test_the_field_names_a_configuration_may_use_are_the_fields_the_mapping_offers() -> None:
+    assert set(get_args(FieldName)) == set(FIELDS)
+    assert set(activity_fields(activity())) | {"category", "counted", "not_counted_reason"} == set(
+        FIELDS
+    )

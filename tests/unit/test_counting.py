@@ -4,17 +4,19 @@ adds to them: its own rules, NHF's plugin, runtime errors, the summary."""
 from __future__ import annotations
 
 import uuid
+from collections.abc import Mapping
 from datetime import date
 from decimal import Decimal
 from typing import Any
 
 import pytest
+from pydantic import JsonValue
 
 from bufdir_export._column_mapping import ConfiguredMapping
 from bufdir_export._config import parse_column_config
-from bufdir_export._errors import StepFailed
+from bufdir_export._errors import InvalidColumnConfig, StepFailed
 from bufdir_export._models import ErrorCode
-from bufdir_export._plugins import PluginRegistry
+from bufdir_export._plugins import PluginRegistry, Verdict
 from bufdir_export._ports import Activity
 from tests.support import activity, shipped_mapping
 
@@ -300,3 +302,45 @@ def test_the_summary_groups_by_chapter_and_totals_distinct_mentors_once() -> Non
     assert totals["Ikke tellende"] == 2
     assert totals["Aktive likepersoner"] == 1  # the same mentor in both chapters
     assert [c.kind for c in table.columns][-2:] == ["decimal", "integer"]
+
+
+class _BigGroups:
+    """A plugin of another organisation, written as docs/plugins.md says."""
+
+    def __init__(self, options: Mapping[str, JsonValue]) -> None:
+        limit = options.get("limit")
+        if not isinstance(limit, int):
+            raise ValueError("limit must be a whole number")
+        self.limit = limit
+
+    def begin(self) -> _BigGroupsPass:
+        return _BigGroupsPass(self.limit)
+
+
+class _BigGroupsPass:
+    def __init__(self, limit: int) -> None:
+        self.limit = limit
+
+    def judge(self, row: Mapping[str, Any], verdict: Verdict) -> Verdict:
+        if verdict.counted and row["participant_count"] > self.limit:
+            return Verdict(counted=False, reason="for stor gruppe")
+        return verdict
+
+
+def test_a_plugin_of_ones_own_is_built_with_its_options_and_overrules_the_rules() -> None:
+    registry = PluginRegistry.of({"store-grupper": _BigGroups})
+    document = dict(BUFDIR_ONLY, plugins=[{"name": "store-grupper", "options": {"limit": 50}}])
+    mapping = ConfiguredMapping(
+        parse_column_config(document), organisation_name="T", version=None, plugins=registry
+    )
+    rows = [activity(participant_count=50), activity(participant_count=51, in_norway=False),
+            activity(participant_count=51)]  # fmt: skip
+    assert _judge(mapping, *rows) == [COUNTED, ("Nei", "utland"), ("Nei", "for stor gruppe")]
+
+    bad = dict(BUFDIR_ONLY, plugins=[{"name": "store-grupper", "options": {"limit": "x"}}])
+    with pytest.raises(InvalidColumnConfig) as caught:
+        registry.build(parse_column_config(bad).plugins[0], "$.plugins[0]")
+    assert (caught.value.path, caught.value.problem) == (
+        "$.plugins[0].options",
+        "limit must be a whole number",
+    )

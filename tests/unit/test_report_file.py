@@ -6,7 +6,7 @@ import asyncio
 import csv
 import io
 from collections.abc import AsyncIterator
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from decimal import Decimal
 from pathlib import Path
 
@@ -165,6 +165,26 @@ async def test_the_generator_streams_every_row_and_reports_progress(
     assert [done for done, _ in seen] == sorted({done for done, _ in seen})
     assert await asyncio.to_thread(_rows_in, made.path) == 1_051
     assert await asyncio.to_thread(_names, tmp_path) == [made.path.name]
+
+
+async def test_the_file_names_its_organisation_period_export_and_time(tmp_path: Path) -> None:
+    export = export_record()
+    before = datetime.now(UTC).replace(tzinfo=None, microsecond=0)
+    made = await StreamingFileGenerator(tmp_path).generate(
+        export, shipped_mapping("nhf", version=3), _stream(10), 10, _nothing
+    )
+
+    workbook = openpyxl.load_workbook(made.path)
+    properties = workbook.properties
+    assert properties.subject == "Norges Handikapforbund"
+    assert properties.title == "Bufdir-rapport 01.01.2025-31.12.2025"
+    assert properties.identifier == str(export.id)
+    assert str(export.id) in properties.description
+    assert before <= properties.created <= datetime.now(UTC).replace(tzinfo=None)
+    notes = {row[0]: row[1] for row in workbook["Sammendrag"].iter_rows(values_only=True)}
+    assert notes["Organisasjon"] == "Norges Handikapforbund"
+    assert notes["Periode"] == "01.01.2025-31.12.2025"
+    assert notes["Kolonneoppsett"] == "versjon 3"
 
 
 async def _nothing(done: int, total: int) -> None:
