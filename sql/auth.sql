@@ -5,3 +5,6 @@
 select
   set_config('request.jwt.claims', %(claims)s, true),
   set_config('role', 'authenticated', true);
+
+-- name: user_by_email
+select u.id from auth.users u where lower(u.email) = lower(%(email)s);

@@ -32,3 +32,9 @@ from public.organisations o
 join public.organisation_members m on m.organisation_id = o.id
 where m.role = %(role)s
 order by o.slug, m.user_id;
+
+-- name: attachments_of_organisation
+select t.storage_path, t.size_bytes
+from public.activity_attachments t
+join public.organisations o on o.id = t.organisation_id
+where o.slug = %(slug)s;

@@ -1,4 +1,5 @@
--- Export requests, as a client makes them (under its own RLS).
+-- Exports as a client sees them: every statement runs as the signed-in
+-- caller (see auth.sql), so RLS decides what they may ask for and read.
 
 -- name: request_export
 insert into public.bufdir_export_audit (
@@ -7,23 +8,47 @@ insert into public.bufdir_export_audit (
 values (
   %(organisation_id)s, %(period_start)s, %(period_end)s, %(format)s, %(include_attachments)s
 )
-returning id, status;
+returning *;
 
--- name: export_event_count
-select count(*) from public.bufdir_export_audit_events where export_id = %(export_id)s;
+-- name: watch_export
+-- The export and the status changes after a given event, in one snapshot
+-- (one statement), so the last event read is the row's status.
+select e.*,
+       coalesce((
+         select pg_catalog.jsonb_agg(pg_catalog.to_jsonb(v) order by v.id)
+         from public.bufdir_export_audit_events v
+         where v.export_id = e.id and v.id > %(after_event)s
+       ), '[]'::jsonb) as new_events
+from public.bufdir_export_audit e
+where e.id = %(export_id)s;
 
--- name: export_outcomes
--- How each export ended, and how long it took from request to end.
-select o.slug, e.id, e.format::text, e.include_attachments, e.status::text, e.row_count,
-       e.file_size_bytes, extract(epoch from e.completed_at - e.created_at)::float8 as seconds,
-       e.file_path, e.download_url, e.error_code, e.error_message
+-- name: listen_export
+-- {channel} is "bufdir_export:<export id>", formatted in as an identifier.
+listen {channel};
+
+-- name: cancel_export
+select * from public.cancel_bufdir_export(%(export_id)s);
+
+-- name: list_exports
+-- Newest first, each with its organisation's slug.
+select o.slug as organisation, e.*
 from public.bufdir_export_audit e
 join public.organisations o on o.id = e.organisation_id
-where e.id = any(%(export_ids)s)
-order by o.slug;
+where (%(organisation)s::text is null or o.slug = %(organisation)s)
+  and (%(status)s::public.bufdir_export_status is null or e.status = %(status)s)
+  and (%(since)s::timestamptz is null or e.created_at >= %(since)s)
+order by e.created_at desc, e.id
+limit %(limit)s;
 
--- name: attachments_of_organisation
-select t.storage_path, t.size_bytes
-from public.activity_attachments t
-join public.organisations o on o.id = t.organisation_id
-where o.slug = %(slug)s;
+-- name: export_with_events
+-- One export, its organisation's slug and its whole event timeline.
+select o.slug as organisation, e.*,
+       coalesce((
+         select pg_catalog.jsonb_agg(pg_catalog.to_jsonb(v) order by v.id)
+         from public.bufdir_export_audit_events v
+         where v.export_id = e.id
+       ), '[]'::jsonb) as events
+from public.bufdir_export_audit e
+join public.organisations o on o.id = e.organisation_id
+where e.id = %(export_id)s;
+

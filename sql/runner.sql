@@ -24,7 +24,7 @@ select * from bufdir_private.heartbeat_bufdir_export(
 -- name: complete_export
 select * from bufdir_private.complete_bufdir_export(
   %(export_id)s, %(runner_id)s, %(row_count)s, %(file_size_bytes)s, %(file_path)s,
-  %(download_url)s, %(download_url_expires_at)s
+  %(download_url)s, %(download_url_expires_at)s, %(counted_days)s
 );
 
 -- name: complete_empty_export

@@ -87,8 +87,9 @@ select function_privs_are('public', 'cancel_bufdir_export', array['uuid'], 'auth
 select triggers_are('public', 'bufdir_export_audit', array[
   'bufdir_export_audit_before_insert', 'bufdir_export_audit_before_update',
   'bufdir_export_audit_after_write', 'bufdir_export_audit_forbid_delete',
-  'bufdir_export_audit_forbid_truncate'
-], 'the audit table has its five triggers');
+  'bufdir_export_audit_forbid_truncate', 'bufdir_export_audit_notify_watchers',
+  'bufdir_export_audit_counted_days_before_insert'
+], 'the audit table has its seven triggers');
 select triggers_are('public', 'bufdir_export_audit_events', array[
   'bufdir_export_audit_events_forbid_change', 'bufdir_export_audit_events_forbid_truncate'
 ], 'the events table has its two triggers');
