@@ -1,0 +1,5 @@
+import { createHandler, depsFromEnv } from "./handler.ts";
+
+if (import.meta.main) {
+  Deno.serve(createHandler(depsFromEnv(Deno.env)));
+}
