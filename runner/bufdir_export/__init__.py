@@ -1,9 +1,14 @@
 """Bufdir annual report exports, driven by a state machine in PostgreSQL.
 
-The public API: settings, the migrator, the embedded server, and the
-exceptions (see :mod:`bufdir_export._errors` for the hierarchy).
+The public API: the client (:class:`ClientApp` wires the export service, the
+audit log and the UI controller from the settings), the typed records it
+returns, the migrator, the embedded server, and the exceptions (see
+:mod:`bufdir_export._errors` for the hierarchy).
 """
 
+from ._client_app import ClientApp
+from ._client_ports import AuditLog, ExportService, ExportWatch
+from ._controller import ExportController, ExportState, Failed, Loading, Succeeded
 from ._embedded import EmbeddedPostgres
 from ._errors import (
     AuditAppendOnly,
@@ -27,27 +32,63 @@ from ._errors import (
     StepFailed,
     StorageError,
     StorageUnavailable,
+    TransactionConflict,
+    WaitTimedOut,
 )
 from ._migrations import Migration, MigrationReport, discover_migrations, migrate
+from ._models import (
+    AuditEntry,
+    Caller,
+    ErrorCode,
+    ExportEvent,
+    ExportFailure,
+    ExportFormat,
+    ExportRecord,
+    ExportRequest,
+    ExportResult,
+    ExportStatus,
+    ExportSuccess,
+    ExportUpdate,
+)
 from ._queries import Queries, load_queries
 from ._settings import Settings
 
 __all__ = [
     "AuditAppendOnly",
+    "AuditEntry",
+    "AuditLog",
     "BufdirExportError",
+    "Caller",
+    "ClientApp",
     "ConfigurationError",
     "DatabaseError",
     "DatabaseUnavailable",
     "EmbeddedPostgres",
     "EmbeddedPostgresError",
+    "ErrorCode",
+    "ExportController",
+    "ExportEvent",
+    "ExportFailure",
     "ExportFinished",
+    "ExportFormat",
     "ExportNotFound",
+    "ExportRecord",
     "ExportRejected",
+    "ExportRequest",
+    "ExportResult",
+    "ExportService",
+    "ExportState",
+    "ExportStatus",
+    "ExportSuccess",
+    "ExportUpdate",
+    "ExportWatch",
+    "Failed",
     "InvalidColumnConfig",
     "InvalidRequest",
     "InvalidTransition",
     "LeaseLost",
     "LeaseNotExpired",
+    "Loading",
     "Migration",
     "MigrationError",
     "MigrationReport",
@@ -59,6 +100,9 @@ __all__ = [
     "StepFailed",
     "StorageError",
     "StorageUnavailable",
+    "Succeeded",
+    "TransactionConflict",
+    "WaitTimedOut",
     "discover_migrations",
     "load_queries",
     "migrate",

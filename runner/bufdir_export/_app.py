@@ -16,11 +16,11 @@ from typing import Any
 from urllib.parse import urlsplit
 
 import psycopg
-from psycopg_pool import AsyncConnectionPool
+from psycopg_pool import AsyncConnectionPool, PoolTimeout
 
 from ._bundler import ZipBundler
 from ._download_server import DownloadServer
-from ._errors import ConfigurationError
+from ._errors import ConfigurationError, DatabaseUnavailable
 from ._file_generator import StreamingFileGenerator
 from ._listener import PostgresListener
 from ._pg_activities import PostgresActivities
@@ -119,7 +119,15 @@ class RunnerApp:
         await conn.commit()
 
     async def open(self) -> None:
-        await self.pool.open(wait=True, timeout=self.settings.connect_timeout_seconds)
+        timeout = self.settings.connect_timeout_seconds
+        try:
+            await self.pool.open(wait=True, timeout=timeout)
+        except PoolTimeout:
+            await self.pool.close()
+            raise DatabaseUnavailable(
+                f"cannot connect to the database within {timeout:g} s"
+                " (check DATABASE_URL and that the server is up)"
+            ) from None
         if self.download_server is not None and self._url_signer is not None:
             started = await self.download_server.start()
             if _port(self.settings) == 0:  # a free port was taken: link to it

@@ -71,4 +71,5 @@ class ZipBundler:
             content_type="application/zip",
             size_bytes=target.stat().st_size,
             row_count=report.row_count,
+            counted_days=report.counted_days,
         )

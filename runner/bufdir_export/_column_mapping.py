@@ -18,6 +18,7 @@ import dataclasses
 from collections.abc import Callable, Sequence
 from datetime import date
 from decimal import ROUND_HALF_UP, Decimal
+from functools import lru_cache
 from typing import Any
 
 from ._bufdir_rules import BUFDIR_RULES, BUFDIR_SUMMARY
@@ -51,6 +52,12 @@ _HOUR = Decimal(60)
 _HUNDREDTH = Decimal("0.01")
 
 
+@lru_cache(maxsize=2048)
+def _hours(minutes: int) -> Decimal:
+    """Minutes as hours with two decimals, rounded half up (few distinct values)."""
+    return (Decimal(minutes) / _HOUR).quantize(_HUNDREDTH, ROUND_HALF_UP)
+
+
 def activity_fields(activity: Activity) -> Row:
     """The fields of one activity that a configuration may read (before counting)."""
     day = activity.activity_date
@@ -67,7 +74,7 @@ def activity_fields(activity: Activity) -> Row:
         "activity_type_code": activity.activity_type_code,
         "activity_type_name": activity.activity_type_name,
         "duration_minutes": activity.duration_minutes,
-        "hours": (Decimal(activity.duration_minutes) / _HOUR).quantize(_HUNDREDTH, ROUND_HALF_UP),
+        "hours": _hours(activity.duration_minutes),
         "participant_count": activity.participant_count,
         "contact_method": activity.contact_method,
         "in_norway": activity.in_norway,
@@ -125,6 +132,7 @@ class _Pass:
         self._columns = mapping._columns
         self._plugins = plugins
         self._summary = _SummaryBuilder(mapping._summary)
+        self.counted = 0
 
     def map(self, activity: Activity) -> Sequence[object]:
         row = activity_fields(activity)
@@ -140,6 +148,7 @@ class _Pass:
         row["not_counted_reason"] = verdict.reason
         cells = [column.cell(row, activity) for column in self._columns]
         self._summary.add(row)
+        self.counted += verdict.counted
         return cells
 
     def summary(self) -> SummaryTable:
@@ -335,9 +344,6 @@ class _Aggregate:
         )
         self.decimals = column.decimals
 
-    def takes(self, row: Row) -> bool:
-        return all(row[name] in allowed for name, allowed in self.where)
-
 
 class _SummaryBuilder:
     def __init__(self, spec: Summary) -> None:
@@ -349,21 +355,28 @@ class _SummaryBuilder:
         # group key -> one accumulator per aggregate (an int, a Decimal, or a set)
         self._groups: dict[tuple[Any, ...], list[Any]] = {}
         self._distinct_totals: list[set[Any]] = [set() for _ in self._aggregates]
+        # Aggregates share their filters: each distinct one is tested once per row.
+        self._filters = list(dict.fromkeys(aggregate.where for aggregate in self._aggregates))
+        self._plan = [
+            (index, aggregate.kind, aggregate.source or "", self._filters.index(aggregate.where))
+            for index, aggregate in enumerate(self._aggregates)
+        ]
 
     def add(self, row: Row) -> None:
         key = tuple(row[name] for name in self._group_by)
         sums = self._groups.get(key)
         if sums is None:
             sums = self._groups[key] = [_empty(aggregate) for aggregate in self._aggregates]
-        for index, aggregate in enumerate(self._aggregates):
-            if not aggregate.takes(row):
+        passed = [all(row[name] in allowed for name, allowed in where) for where in self._filters]
+        for index, kind, source, which in self._plan:
+            if not passed[which]:
                 continue
-            if aggregate.kind == "count":
+            if kind == "count":
                 sums[index] += 1
-            elif aggregate.kind == "sum":
-                sums[index] += row[aggregate.source or ""]
+            elif kind == "sum":
+                sums[index] += row[source]
             else:
-                value = row[aggregate.source or ""]
+                value = row[source]
                 sums[index].add(value)
                 self._distinct_totals[index].add(value)
 

@@ -17,6 +17,7 @@ from ._acting import act_as_user
 from ._config import ColumnConfig, check_activity_types, parse_column_config
 from ._db_errors import translate_error
 from ._errors import InvalidRequest
+from ._models import Caller
 from ._queries import Queries
 
 __all__ = ["save_column_config"]
@@ -35,7 +36,7 @@ async def save_column_config(
     config = parse_column_config(document)
     try:
         async with conn.transaction():
-            await act_as_user(conn, queries, user_id)
+            await act_as_user(conn, queries, Caller(user_id))
             cursor = await conn.execute(
                 queries["organisation_by_slug"], {"slug": organisation_slug}
             )

@@ -10,6 +10,7 @@
     ├── StepFailed                  a pipeline step failed for a reason it names (``code``)
     ├── StorageError                the file store refused or failed a request
     │   └── StorageUnavailable      it did not answer, timed out, or answered 5xx
+    ├── WaitTimedOut                a watch reached its timeout; the export goes on
     └── DatabaseError               the database said no (``sqlstate``, ``constraint``)
         ├── DatabaseUnavailable     cannot connect, or the connection was lost
         ├── TransactionConflict     40001/40P01: serialization failure or deadlock
@@ -34,7 +35,9 @@ succeed a moment later.
 
 from __future__ import annotations
 
-from ._models import ErrorCode
+from uuid import UUID
+
+from ._models import ErrorCode, ExportStatus
 
 __all__ = [
     "TRANSIENT",
@@ -60,6 +63,7 @@ __all__ = [
     "StorageError",
     "StorageUnavailable",
     "TransactionConflict",
+    "WaitTimedOut",
 ]
 
 
@@ -114,6 +118,16 @@ class StorageError(BufdirExportError):
 
 class StorageUnavailable(StorageError):
     """The file store did not answer, timed out, or answered 5xx. Usually transient."""
+
+
+class WaitTimedOut(BufdirExportError):
+    """Waiting for an export's end took longer than the caller allowed. The
+    export itself goes on: watch it again, or cancel it."""
+
+    def __init__(self, message: str, *, export_id: UUID, status: ExportStatus | None) -> None:
+        super().__init__(message)
+        self.export_id = export_id
+        self.status = status
 
 
 class DatabaseError(BufdirExportError):

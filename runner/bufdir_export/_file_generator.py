@@ -94,6 +94,7 @@ class StreamingFileGenerator:
             content_type=_CONTENT_TYPES[export.format],
             size_bytes=target.stat().st_size,
             row_count=written,
+            counted_days=mapping_pass.counted,
         )
 
     async def _pump(

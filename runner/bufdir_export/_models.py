@@ -3,23 +3,29 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from enum import StrEnum
-from typing import Literal
+from typing import Any, Literal, Self
 from uuid import UUID
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, model_validator
 
 __all__ = [
     "IN_PROGRESS",
     "TERMINAL",
+    "AuditEntry",
+    "Caller",
     "ErrorCode",
+    "ExportEvent",
     "ExportFailure",
     "ExportFormat",
     "ExportRecord",
+    "ExportRequest",
     "ExportResult",
     "ExportStatus",
     "ExportSuccess",
+    "ExportUpdate",
+    "result_of",
 ]
 
 
@@ -95,6 +101,8 @@ class ExportRecord(BaseModel):
     created_at: datetime
     updated_at: datetime
     completed_at: datetime | None
+    # Added with the counted days migration: absent in rows written before it.
+    counted_days: int | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -108,6 +116,7 @@ class ExportSuccess:
     file_size_bytes: int | None
     download_url: str | None
     download_url_expires_at: datetime | None
+    counted_days: int | None = None  # activity days Bufdir counts in the file
 
 
 @dataclass(frozen=True, slots=True)
@@ -126,3 +135,122 @@ class ExportFailure:
 #       case ExportFailure(): ...
 #       case _: assert_never(result)
 ExportResult = ExportSuccess | ExportFailure
+
+
+def result_of(export: ExportRecord) -> ExportResult:
+    """The result an export that has ended stands for."""
+    match export.status:
+        case ExportStatus.COMPLETED | ExportStatus.COMPLETED_EMPTY:
+            return ExportSuccess(
+                export_id=export.id,
+                status=export.status,
+                row_count=export.row_count or 0,
+                file_path=export.file_path,
+                file_size_bytes=export.file_size_bytes,
+                download_url=export.download_url,
+                download_url_expires_at=export.download_url_expires_at,
+                counted_days=export.counted_days,
+            )
+        case ExportStatus.FAILED | ExportStatus.CANCELLED:
+            return ExportFailure(
+                export_id=export.id,
+                status=export.status,
+                error_code=export.error_code,
+                error_message=export.error_message,
+            )
+    raise ValueError(f"export {export.id} is {export.status}: it has not ended")
+
+
+# One Bufdir reporting year at most, leap years included (the database checks it too).
+MAX_PERIOD = timedelta(days=365)
+
+
+class ExportRequest(BaseModel):
+    """What a client asks for: the only fields a client sets on a new export."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    organisation_id: UUID
+    period_start: date
+    period_end: date
+    format: ExportFormat = ExportFormat.XLSX
+    include_attachments: bool = False
+
+    @model_validator(mode="after")
+    def _one_reporting_year(self) -> Self:
+        if self.period_end < self.period_start:
+            raise ValueError(
+                f"the period ends ({self.period_end}) before it starts ({self.period_start})"
+            )
+        if self.period_end - self.period_start > MAX_PERIOD:
+            raise ValueError(
+                f"the period {self.period_start}..{self.period_end} is longer than one year"
+            )
+        return self
+
+
+@dataclass(frozen=True, slots=True)
+class Caller:
+    """The signed-in user a client acts for: RLS decides what they may do."""
+
+    user_id: UUID
+
+    def claims(self) -> dict[str, Any]:
+        """The JWT claims PostgREST would set for this user."""
+        return {"sub": str(self.user_id), "role": "authenticated"}
+
+
+class ExportEvent(BaseModel):
+    """One row of ``public.bufdir_export_audit_events``: a status change."""
+
+    model_config = ConfigDict(frozen=True)
+
+    id: int
+    export_id: UUID
+    from_status: ExportStatus | None
+    to_status: ExportStatus
+    occurred_at: datetime
+    actor: str
+    detail: dict[str, Any]
+
+
+@dataclass(frozen=True, slots=True)
+class ExportUpdate:
+    """What a watcher sees: a status the export reached (each one, in order),
+    or news of progress in the same status. ``record`` is the row as last read."""
+
+    status: ExportStatus
+    occurred_at: datetime
+    record: ExportRecord
+
+    @property
+    def export_id(self) -> UUID:
+        return self.record.id
+
+    @property
+    def progress(self) -> tuple[int, int] | None:
+        """(rows done, rows total) while the current step counts rows."""
+        done, total = self.record.rows_done, self.record.rows_total
+        if done is None or total is None or self.status != self.record.status:
+            return None
+        return done, total
+
+
+class AuditEntry(BaseModel):
+    """An export's record as an auditor reads it: with its organisation's slug,
+    and (when shown on its own) its whole event timeline."""
+
+    model_config = ConfigDict(frozen=True)
+
+    organisation: str
+    export: ExportRecord
+    events: tuple[ExportEvent, ...] = ()
+
+    def timeline(self) -> list[tuple[ExportEvent, timedelta | None]]:
+        """Each status change, with how long the export then stayed in that
+        status (None for the last one: it is still there, or it is the end)."""
+        following = [*(event.occurred_at for event in self.events[1:]), None]
+        return [
+            (event, None if until is None else until - event.occurred_at)
+            for event, until in zip(self.events, following, strict=True)
+        ]

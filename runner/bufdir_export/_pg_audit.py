@@ -147,6 +147,7 @@ class PostgresAudit:
             {
                 **self._held(export),
                 "row_count": stored.row_count,
+                "counted_days": stored.counted_days,
                 "file_size_bytes": stored.size_bytes,
                 "file_path": file_path,
                 "download_url": url.url,

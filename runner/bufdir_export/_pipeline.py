@@ -12,15 +12,7 @@ from datetime import timedelta
 from pathlib import Path
 
 from ._errors import BufdirExportError, LeaseLost, StepFailed, StorageError
-from ._models import (
-    TERMINAL,
-    ErrorCode,
-    ExportFailure,
-    ExportRecord,
-    ExportResult,
-    ExportStatus,
-    ExportSuccess,
-)
+from ._models import TERMINAL, ErrorCode, ExportRecord, ExportResult, ExportStatus, result_of
 from ._paths import export_file_path
 from ._ports import (
     ActivitySource,
@@ -104,10 +96,10 @@ class ExportPipeline:
         try:
             if not await self._audit.requester_is_member(current):
                 failed = await self._audit.fail(current, ErrorCode.FORBIDDEN, _NOT_A_MEMBER)
-                return _result(failed)
+                return result_of(failed)
             total = await self._query_activities(current)
             if total == 0:
-                return _result(await self._audit.complete_empty(current))
+                return result_of(await self._audit.complete_empty(current))
             current = await self._audit.advance(current, ExportStatus.MAPPING_COLUMNS)
             mapping = await self._mapper.prepare(current)
             current = await self._audit.advance(current, ExportStatus.GENERATING_FILE)
@@ -116,7 +108,7 @@ class ExportPipeline:
                 current = await self._audit.advance(current, ExportStatus.BUNDLING_ATTACHMENTS)
                 report = await self._bundle_attachments(current, report, files)
             current = await self._audit.advance(current, ExportStatus.STORING_FILE)
-            return _result(await self._store_and_finish(current, report))
+            return result_of(await self._store_and_finish(current, report))
         except LeaseLost:
             raise
         except Exception as error:
@@ -188,30 +180,7 @@ class ExportPipeline:
     async def _outcome_after_losing(self, export: ExportRecord) -> ExportResult | None:
         """After a guarded write found the export gone: its end, if it ended."""
         now = await self._audit.current(export.id)
-        return _result(now) if now.status in TERMINAL else None
-
-
-def _result(export: ExportRecord) -> ExportResult:
-    """The result an export that has ended stands for."""
-    match export.status:
-        case ExportStatus.COMPLETED | ExportStatus.COMPLETED_EMPTY:
-            return ExportSuccess(
-                export_id=export.id,
-                status=export.status,
-                row_count=export.row_count or 0,
-                file_path=export.file_path,
-                file_size_bytes=export.file_size_bytes,
-                download_url=export.download_url,
-                download_url_expires_at=export.download_url_expires_at,
-            )
-        case ExportStatus.FAILED | ExportStatus.CANCELLED:
-            return ExportFailure(
-                export_id=export.id,
-                status=export.status,
-                error_code=export.error_code,
-                error_message=export.error_message,
-            )
-    raise ValueError(f"export {export.id} is {export.status}: it has not ended")
+        return result_of(now) if now.status in TERMINAL else None
 
 
 def _remove(path: Path) -> None:

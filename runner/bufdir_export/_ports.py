@@ -84,6 +84,7 @@ class GeneratedFile:
     content_type: str
     size_bytes: int
     row_count: int
+    counted_days: int | None = None  # activity days Bufdir counts, where known
 
 
 @dataclass(frozen=True, slots=True)
@@ -161,6 +162,11 @@ class MappingPass(Protocol):
 
     def summary(self) -> SummaryTable:
         """The summary of every row mapped so far."""
+        ...
+
+    @property
+    def counted(self) -> int:
+        """How many of the rows mapped so far count as an activity day."""
         ...
 
 

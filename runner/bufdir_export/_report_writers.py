@@ -244,7 +244,15 @@ def _csv_function(column: ColumnLayout) -> Callable[[object], str]:
         return decimal
     if column.kind == "integer":
         return lambda value: "" if value is None else str(value)
-    return lambda value: "" if value is None else neutralise(_text(value))
+    return _csv_text
+
+
+def _csv_text(value: object) -> str:
+    if value is None:
+        return ""
+    if value.__class__ is str:  # the common case, without the type tests of _text
+        return neutralise(value)
+    return neutralise(_text(value))
 
 
 class CsvRowWriter:

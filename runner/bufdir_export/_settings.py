@@ -11,7 +11,9 @@ from typing import Literal
 from pydantic import AliasChoices, Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-__all__ = ["Settings"]
+from ._errors import ConfigurationError
+
+__all__ = ["Settings", "require_conninfo"]
 
 # libpq reads these itself when no URL is given.
 _LIBPQ_VARIABLES = ("PGHOST", "PGHOSTADDR", "PGPORT", "PGDATABASE", "PGUSER", "PGSERVICE")
@@ -80,6 +82,14 @@ class Settings(BaseSettings):
         "they are released for another runner.",
     )
 
+    # clients
+    watch_poll_interval_seconds: float = Field(
+        default=2.0,
+        gt=0,
+        description="How often a client watching an export reads it when no notification "
+        "came (LISTEN wakes it at once; this is the fallback).",
+    )
+
     # storage
     storage_backend: Literal["local", "supabase"] = Field(
         default="local",
@@ -141,6 +151,10 @@ class Settings(BaseSettings):
             raise ValueError(f"a download link must work for at least 24 hours, not {ttl}")
         return ttl
 
+    def required_conninfo(self) -> str:
+        """:meth:`conninfo`, for commands that work on a configured database only."""
+        return require_conninfo(self.conninfo())
+
     def conninfo(self) -> str | None:
         """The connection string to use, ``""`` for libpq's own ``PG*`` variables,
         or None when nothing is configured (then an embedded server is used)."""
@@ -149,3 +163,12 @@ class Settings(BaseSettings):
         if any(os.environ.get(name) for name in _LIBPQ_VARIABLES):
             return ""
         return None
+
+
+def require_conninfo(conninfo: str | None) -> str:
+    """``conninfo``, or a clear error when no database is configured."""
+    if conninfo is None:
+        raise ConfigurationError(
+            "no database configured: set DATABASE_URL (or the libpq PG* variables)"
+        )
+    return conninfo

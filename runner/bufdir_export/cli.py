@@ -4,22 +4,21 @@ from __future__ import annotations
 
 import asyncio
 import json
+import sys
 import uuid
-from collections.abc import Callable, Coroutine
-from functools import wraps
 from pathlib import Path
-from typing import Annotated, Any, NoReturn, ParamSpec, TypeVar
+from typing import Annotated, Any, NoReturn
 
 import psycopg
 import typer
-from pydantic import ValidationError
-from rich.console import Console
 from rich.table import Table
 
+from . import _cli_exports
+from ._cli_support import err, one_line_errors, out
+from ._cli_support import run as run_async
 from ._column_mapping import ConfiguredMapping
 from ._config import column_config_schema_json, parse_column_config
 from ._config_store import save_column_config
-from ._db_errors import translate_error
 from ._errors import BufdirExportError
 from ._migrations import migrate as apply_migrations
 from ._plugins import PluginRegistry
@@ -31,56 +30,19 @@ __all__ = ["app", "main"]
 
 app = typer.Typer(
     name="bufdir-export",
-    help="Bufdir annual report exports: a Postgres state machine and its runner.",
+    help="Bufdir annual report exports: a Postgres state machine, its runner and its clients.",
     no_args_is_help=True,
     add_completion=False,
     pretty_exceptions_enable=False,
 )
-_out = Console()
-_err = Console(stderr=True)
-
-P = ParamSpec("P")
-R = TypeVar("R")
-
-
-def _one_line_errors(command: Callable[P, R]) -> Callable[P, R]:
-    """Every expected failure ends as one line on stderr and exit code 1."""
-
-    @wraps(command)
-    def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
-        try:
-            return command(*args, **kwargs)
-        except psycopg.Error as error:
-            _fail(str(translate_error(error)))
-        except BufdirExportError as error:
-            _fail(str(error))
-        except ValidationError as error:
-            first = error.errors()[0]
-            _fail(f"invalid setting {'.'.join(map(str, first['loc']))}: {first['msg']}")
-
-    return wrapper
-
-
-def _fail(message: str) -> NoReturn:
-    _err.print(f"[red]error:[/red] {message}", highlight=False, soft_wrap=True)
-    raise typer.Exit(1)
-
-
-def _run(coroutine: Coroutine[Any, Any, R]) -> R:
-    return asyncio.run(coroutine)
-
-
-def _configured_conninfo(settings: Settings) -> str:
-    conninfo = settings.conninfo()
-    if conninfo is None:
-        raise BufdirExportError(
-            "no database configured: set DATABASE_URL (or the libpq PG* variables)"
-        )
-    return conninfo
+app.command("request")(_cli_exports.request)
+app.command("status")(_cli_exports.status)
+app.command("cancel")(_cli_exports.cancel)
+app.add_typer(_cli_exports.audit_app, name="audit")
 
 
 @app.command()
-@_one_line_errors
+@one_line_errors
 def migrate() -> None:
     """Apply supabase/migrations to DATABASE_URL, recorded as the Supabase CLI records them.
 
@@ -91,18 +53,18 @@ def migrate() -> None:
 
     async def go() -> None:
         async with await psycopg.AsyncConnection.connect(
-            _configured_conninfo(settings), autocommit=True
+            settings.required_conninfo(), autocommit=True
         ) as conn:
             report = await apply_migrations(conn, load_queries())
         for migration in report.applied:
-            _out.print(f"applied  {migration.version}_{migration.name}")
-        _out.print(f"{len(report.applied)} applied, {len(report.already_applied)} already applied")
+            out.print(f"applied  {migration.version}_{migration.name}")
+        out.print(f"{len(report.applied)} applied, {len(report.already_applied)} already applied")
 
-    _run(go())
+    run_async(go())
 
 
 @app.command()
-@_one_line_errors
+@one_line_errors
 def seed(
     organisation: Annotated[
         str | None,
@@ -119,24 +81,24 @@ def seed(
 
     async def go() -> None:
         async with await psycopg.AsyncConnection.connect(
-            _configured_conninfo(settings), autocommit=True
+            settings.required_conninfo(), autocommit=True
         ) as conn:
             if organisation is None:
                 await apply_demo_seed(conn)
-                _out.print("demo data loaded: nhf, blindeforbundet, hlf")
+                out.print("demo data loaded: nhf, blindeforbundet, hlf")
                 return
             from ._generate import generate_activities
 
             written = await generate_activities(
                 conn, organisation_slug=organisation, count=activities, seed=random_seed
             )
-            _out.print(f"{written} activities generated for {organisation}")
+            out.print(f"{written} activities generated for {organisation}")
 
-    _run(go())
+    run_async(go())
 
 
 @app.command()
-@_one_line_errors
+@one_line_errors
 def demo(
     keep: Annotated[
         bool, typer.Option(help="Keep the demo database (on a configured server).")
@@ -148,39 +110,53 @@ def demo(
     Uses a private throwaway PostgreSQL server unless DATABASE_URL is set; on a
     configured server it works in a new database of its own.
     """
-    from ._demo import run_demo
+    from ._demo import DemoReport, run_demo
+    from ._live_view import describe_seconds
 
-    report = _run(run_demo(Settings(), keep=keep))
-    _out.print(f"[bold]Database[/bold]: {report.where}")
-    _out.print(f"[bold]Migrations applied[/bold]: {', '.join(report.migrations)}")
+    def ready(report: DemoReport) -> None:
+        out.print(f"[bold]Database[/bold]: {report.where}")
+        out.print(f"[bold]Migrations applied[/bold]: {', '.join(report.migrations)}")
+        organisations = Table(title="Demo data")
+        for header in ("organisation", "members", "chapters", "counties", "activities", "files"):
+            organisations.add_column(
+                header, justify="left" if header == "organisation" else "right"
+            )
+        for row in report.organisations:
+            organisations.add_row(*(str(value) for value in row))
+        out.print(organisations)
+        for line in report.refusals:
+            out.print(f"refused, as it should be: {line}", soft_wrap=True, highlight=False)
+        out.print("[bold]Exports, asked for by each organisation's admin[/bold]")
 
-    organisations = Table(title="Demo data")
-    for header in ("organisation", "members", "chapters", "counties", "activities", "attachments"):
-        organisations.add_column(header, justify="left" if header == "organisation" else "right")
-    for row in report.organisations:
-        organisations.add_row(*(str(value) for value in row))
-    _out.print(organisations)
-
-    exports = Table(title="Export requests (inserted as each organisation's admin)")
-    for header in ("organisation", "export id", "period", "status", "events"):
-        exports.add_column(header)
-    for row in report.exports:
-        exports.add_row(*(str(value) for value in row))
-    _out.print(exports)
-    for line in report.refusals:
-        _out.print(f"refused, as it should be: {line}")
-
-    results = Table(title="The runner's work (request to end)")
-    for header in ("organisation", "asked", "status", "rows", "bytes", "took", "download", "file"):
-        results.add_column(header, justify="right" if header in ("rows", "bytes") else "left")
-    for row in report.results:
-        results.add_row(*("-" if value is None else str(value) for value in row))
-    _out.print(results)
-    _out.print(f"Files are in {report.files_in}", highlight=False, soft_wrap=True)
+    report = run_async(run_demo(Settings(), out, keep=keep, on_ready=ready))
+    results = Table(title="Results (took: from the request to the end)")
+    headers = ("organisation", "asked", "status", "rows", "counted days", "bytes", "took")
+    for header in (*headers, "download", "file"):
+        results.add_column(header, justify="right" if header in headers[3:] else "left")
+    for result in report.results:
+        e = result.record
+        took = (e.completed_at - e.created_at).total_seconds() if e.completed_at else None
+        ending = (
+            e.status if e.error_code is None else f"{e.status} ({e.error_code}: {e.error_message})"
+        )
+        results.add_row(
+            result.organisation,
+            result.asked,
+            ending,
+            *(
+                "-" if v is None else f"{v:,}"
+                for v in (e.row_count, e.counted_days, e.file_size_bytes)
+            ),
+            "-" if took is None else describe_seconds(took),
+            result.download,
+            Path(e.file_path).name if e.file_path else "-",
+        )
+    out.print(results)
+    out.print(f"Files are in {report.files_in}", highlight=False, soft_wrap=True)
 
 
 @app.command()
-@_one_line_errors
+@one_line_errors
 def run(
     concurrency: Annotated[
         int | None, typer.Option(min=1, max=64, help="Exports at once (default: settings).")
@@ -204,32 +180,64 @@ def run(
     settings = Settings()
     if concurrency is not None:
         settings = settings.model_copy(update={"concurrency": concurrency})
-    conninfo = _configured_conninfo(settings)
-    logging.basicConfig(
-        level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
-    )
+    conninfo = settings.required_conninfo()
 
     async def go() -> None:
         runner_app = RunnerApp(settings, conninfo, serve_downloads=serve_downloads)
         loop = asyncio.get_running_loop()
         for signum in (signal.SIGTERM, signal.SIGINT):
             loop.add_signal_handler(signum, runner_app.runner.stop)
+        # Connection attempts at start-up end in one line (below), not a log;
+        # once running, every reconnection is logged.
+        logging.getLogger("psycopg.pool").setLevel(logging.CRITICAL)
         await runner_app.open()
+        logging.getLogger("psycopg.pool").setLevel(logging.NOTSET)
+        logging.basicConfig(
+            level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+        )
         try:
             server = runner_app.download_server
             where = f", downloads at {server.host}:{server.port}" if server is not None else ""
-            _err.print(f"runner {settings.runner_id} started{where}", highlight=False)
+            err.print(f"runner {settings.runner_id} started{where}", highlight=False)
             stats = await runner_app.runner.run()
         finally:
             await runner_app.close()
         done = ", ".join(f"{n} {status}" for status, n in sorted(stats.outcomes.items()))
-        _err.print(
+        err.print(
             f"runner {settings.runner_id} stopped: {done or 'no exports'};"
             f" {stats.released} given back",
             highlight=False,
         )
 
-    _run(go())
+    run_async(go())
+
+
+@app.command()
+@one_line_errors
+def reap() -> None:
+    """Run the reaper once: re-queue exports whose runner stopped renewing its
+    lease, or fail them as runner_lost once their attempts are used up.
+
+    Every runner does this by itself; this is for an operator (or cron).
+    """
+    settings = Settings()
+    queries = load_queries()
+
+    async def go() -> list[tuple[Any, ...]]:
+        async with await psycopg.AsyncConnection.connect(
+            settings.required_conninfo(), autocommit=True
+        ) as conn:
+            if settings.db_role is not None:
+                await conn.execute(queries["act_as_runner_role"], {"role": settings.db_role})
+            cursor = await conn.execute(
+                queries["reap_exports"], {"max_attempts": settings.max_attempts}
+            )
+            return list(await cursor.fetchall())
+
+    reaped = run_async(go())
+    for export_id, from_status, to_status in reaped:
+        out.print(f"{export_id}: {from_status} -> {to_status}", highlight=False)
+    out.print(f"{len(reaped)} reaped", highlight=False)
 
 
 config_app = typer.Typer(
@@ -239,9 +247,13 @@ config_app = typer.Typer(
 app.add_typer(config_app, name="config")
 
 
+def _not_json(constant: str) -> NoReturn:
+    raise json.JSONDecodeError(f"{constant} is not a JSON value", constant, 0)
+
+
 def _read_json(path: Path) -> Any:
     try:
-        return json.loads(path.read_text(encoding="utf-8"))
+        return json.loads(path.read_text(encoding="utf-8"), parse_constant=_not_json)
     except OSError as error:
         raise BufdirExportError(f"cannot read {path}: {error.strerror}") from None
     except (UnicodeDecodeError, json.JSONDecodeError) as error:
@@ -249,7 +261,7 @@ def _read_json(path: Path) -> Any:
 
 
 @config_app.command("check")
-@_one_line_errors
+@one_line_errors
 def config_check(
     file: Annotated[Path, typer.Argument(help="The configuration (JSON).")],
 ) -> None:
@@ -258,7 +270,7 @@ def config_check(
     config = parse_column_config(_read_json(file))
     registry = PluginRegistry.installed()
     ConfiguredMapping(config, organisation_name="-", version=None, plugins=registry)
-    _out.print(
+    out.print(
         f"{file}: ok ({len(config.columns)} columns, {len(config.counting.rules)} own rules"
         f" on {config.counting.base} rules, {len(config.plugins)} plugins)",
         highlight=False,
@@ -266,7 +278,7 @@ def config_check(
 
 
 @config_app.command("save")
-@_one_line_errors
+@one_line_errors
 def config_save(
     file: Annotated[Path, typer.Argument(help="The configuration (JSON).")],
     organisation: Annotated[str, typer.Option("--org", help="Organisation slug (e.g. nhf).")],
@@ -282,7 +294,7 @@ def config_save(
 
     async def go() -> int:
         async with await psycopg.AsyncConnection.connect(
-            _configured_conninfo(settings), autocommit=True
+            settings.required_conninfo(), autocommit=True
         ) as conn:
             _, version = await save_column_config(
                 conn,
@@ -293,15 +305,31 @@ def config_save(
             )
         return version
 
-    version = _run(go())
-    _out.print(f"saved {file} as version {version} of {organisation}, now active", highlight=False)
+    version = run_async(go())
+    out.print(f"saved {file} as version {version} of {organisation}, now active", highlight=False)
 
 
 @config_app.command("schema")
 def config_schema() -> None:
     """Print the JSON Schema of a configuration (configs/schema.json holds it)."""
-    _out.print_json(column_config_schema_json())
+    out.print_json(column_config_schema_json())
 
 
 def main() -> None:
-    app()
+    """The entry point: usage mistakes too end as one line, not a panel."""
+    try:
+        code = app(standalone_mode=False)
+    except typer.Abort:
+        err.print("aborted", highlight=False)
+        sys.exit(130)
+    except Exception as error:
+        # Typer's usage errors (a missing option, a value of the wrong kind)
+        # come from the click it bundles; they describe themselves.
+        describe = getattr(error, "format_message", None)
+        if describe is None:
+            raise
+        context = getattr(error, "ctx", None)
+        where = f"{context.command_path}: " if context is not None else ""
+        err.print(f"error: {where}{describe()}", highlight=False, soft_wrap=True, markup=False)
+        sys.exit(getattr(error, "exit_code", 2))
+    sys.exit(code if isinstance(code, int) else 0)
