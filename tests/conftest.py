@@ -33,6 +33,17 @@ def pytest_report_header() -> list[str]:
     return [f"database server: {_chosen[0]}"] if _chosen else []
 
 
+def pytest_terminal_summary(terminalreporter: Any) -> None:
+    """The attack matrix as observed, when its test ran."""
+    from tests.integration.test_attack_matrix import matrix_report
+
+    lines = list(matrix_report())
+    if lines:
+        terminalreporter.section("who may do what (organisation A's rows)")
+        for line in lines:
+            terminalreporter.write_line(line)
+
+
 def _docker_engine_running() -> bool:
     docker = shutil.which("docker")
     if docker is None:

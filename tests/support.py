@@ -15,6 +15,16 @@ from bufdir_export._seed import DEMO_ORGANISATIONS, shipped_config
 
 NOW = datetime(2026, 1, 15, 12, 0, tzinfo=UTC)
 
+# The statuses of an export that runs without attachments, in order.
+COMPLETED_WALK = [
+    "initialised",
+    "querying_activities",
+    "mapping_columns",
+    "generating_file",
+    "storing_file",
+    "completed",
+]
+
 # The demo seed's organisations, and the admin of each (supabase/seed.sql).
 ORGS = {
     slug: uuid.UUID(f"00000000-0000-4000-a000-00000000000{n}")

@@ -94,12 +94,15 @@ async def test_the_demo_runs_on_its_own_embedded_server(tmp_path: Path) -> None:
     assert "embedded server" in run.out
     for slug in ("nhf", "blindeforbundet", "hlf"):
         assert slug in run.out
-    assert run.out.count("initialised") == 3
     assert "refused, as it should be" in run.out
     assert "SQLSTATE 42501" in run.out
-    # The runner took each request to a file that downloads whole.
+    # The live view ticked off each step of each export...
+    assert run.out.count("✓  generating the file") == 3
+    assert run.out.count("✓  bundling attachments") == 1  # hlf asked for its attachments
+    # ...and the runner took each request to a file that downloads whole.
     assert run.out.count(" completed ") == 3
     assert run.out.count("HTTP 200, same size") == 3
+    assert "counted days" in run.out
     found = await asyncio.to_thread(lambda: list(tmp_path.rglob("bufdir-rapport-*")))
     stored = sorted(p.name for p in found)
     assert stored == [

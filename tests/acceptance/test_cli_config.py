@@ -91,3 +91,12 @@ async def test_an_admin_saves_a_new_active_version_and_others_may_not(
         rows = await cursor.fetchall()
     assert [row[:2] for row in rows] == [(1, False), (2, True)]
     assert rows[1][2:] == ("Ny versjon", NHF_ADMIN)
+
+
+async def test_infinity_and_nan_are_not_json(tmp_path: Path) -> None:
+    path = tmp_path / "constants.json"
+    text = json.dumps(shipped_config("nhf")).replace('"width": 38', '"width": Infinity', 1)
+    assert "Infinity" in text
+    path.write_text(text)
+    run = await bufdir_export("config", "check", str(path))
+    assert_one_line_error(run, "is not JSON", "Infinity is not a JSON value")

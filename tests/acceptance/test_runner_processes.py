@@ -3,60 +3,19 @@
 from __future__ import annotations
 
 import asyncio
-import os
 import signal
 import uuid
-from collections.abc import AsyncIterator, Callable
 from datetime import date
 from pathlib import Path
 from typing import Any
 
 import psycopg
-import pytest
 
 from bufdir_export._generate import generate_activities
-from tests.acceptance.test_cli import ENTRY_POINT
+from tests.acceptance.conftest import Start
 from tests.integration.contract import held_by, request_as
-from tests.integration.test_runner_e2e import ADMINS, ORGS, SECRET, activity_count, wait_for_end
-
-_LIBPQ = ("PGHOST", "PGHOSTADDR", "PGPORT", "PGDATABASE", "PGUSER", "PGSERVICE")
-
-Start = Callable[..., Any]
-
-
-@pytest.fixture
-async def runners(database: str, tmp_path: Path) -> AsyncIterator[Callable[..., Any]]:
-    """Start `bufdir-export run` processes; every one is gone after the test."""
-    started: list[asyncio.subprocess.Process] = []
-
-    async def start(name: str, **settings: str) -> asyncio.subprocess.Process:
-        env = {k: v for k, v in os.environ.items() if k not in _LIBPQ}
-        env |= {
-            "DATABASE_URL": database,
-            "BUFDIR_EXPORT_RUNNER_ID": name,
-            "BUFDIR_EXPORT_SIGNING_SECRET": SECRET,
-            "BUFDIR_EXPORT_STORAGE_DIR": str(tmp_path / "storage"),
-            "BUFDIR_EXPORT_DOWNLOAD_BASE_URL": "http://127.0.0.1:0",
-            "BUFDIR_EXPORT_POLL_INTERVAL_SECONDS": "1",
-            "BUFDIR_EXPORT_REAP_INTERVAL_SECONDS": "1",
-            "BUFDIR_EXPORT_LEASE_SECONDS": "5",
-        }
-        env |= {f"BUFDIR_EXPORT_{key.upper()}": value for key, value in settings.items()}
-        log = (tmp_path / f"{name}.log").open("wb")
-        process = await asyncio.create_subprocess_exec(
-            str(ENTRY_POINT), "run", env=env, stdout=log, stderr=log
-        )
-        log.close()
-        started.append(process)
-        return process
-
-    try:
-        yield start
-    finally:
-        for process in started:
-            if process.returncode is None:
-                process.kill()
-                await process.wait()
+from tests.integration.test_runner_e2e import activity_count, wait_for_end
+from tests.support import ADMINS, ORGS
 
 
 async def _events(conn: psycopg.AsyncConnection[Any], ids: list[uuid.UUID]) -> list[Any]:

@@ -2,14 +2,19 @@
 
 from __future__ import annotations
 
+import asyncio
 import uuid
 from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import psycopg
 import pytest
 from psycopg_pool import AsyncConnectionPool
 
+from bufdir_export._app import RunnerApp
+from bufdir_export._settings import Settings
 from tests.integration.contract import World
 
 
@@ -58,3 +63,41 @@ async def world(conn: psycopg.AsyncConnection[Any]) -> World:
             memberships,
         )
     return world
+
+
+SECRET = "e2e-signing-secret-0123456789abcdefghij"
+
+
+@dataclass
+class Running:
+    app: RunnerApp
+    task: asyncio.Task[Any]
+
+
+def runner_settings(tmp_path: Path, **overrides: Any) -> Settings:
+    values: dict[str, Any] = {
+        "runner_id": "e2e-runner",
+        "concurrency": 2,
+        "poll_interval_seconds": 0.5,
+        "lease_seconds": 10,
+        "reap_interval_seconds": 1,
+        "signing_secret": SECRET,
+        "storage_dir": tmp_path / "storage",
+        "download_base_url": "http://127.0.0.1:0",
+        "shutdown_grace_seconds": 5,
+    }
+    values.update(overrides)
+    return Settings.model_validate(values)
+
+
+@pytest.fixture
+async def running(database: str, tmp_path: Path) -> AsyncIterator[Running]:
+    app = RunnerApp(runner_settings(tmp_path), database)
+    await app.open()
+    task = asyncio.create_task(app.runner.run())
+    try:
+        yield Running(app, task)
+    finally:
+        app.runner.stop()
+        await task
+        await app.close()

@@ -12,11 +12,10 @@ import psycopg
 from psycopg.types.json import Jsonb
 
 from bufdir_export._seed import shipped_config
+from tests.integration.conftest import Running
 from tests.integration.contract import request_as
-from tests.integration.test_runner_e2e import Running, running, wait_for_end
+from tests.integration.test_runner_e2e import wait_for_end
 from tests.support import ADMINS, ORGS
-
-__all__ = ["running"]  # the fixture, shared
 
 
 async def _save_as_backend(conn: psycopg.AsyncConnection[Any], slug: str, config: Any) -> None:

@@ -216,3 +216,4 @@ async def test_the_summary_equals_an_independent_sql_aggregate(
     assert produced == expected
     assert produced_totals == expected_totals
     assert sum(row[9] for row in produced.values()) == produced_totals[5]  # days add up
+    assert made.counted_days == expected_totals[5]  # what the audit record will say

@@ -6,8 +6,6 @@ import asyncio
 import io
 import uuid
 import zipfile
-from collections.abc import AsyncIterator
-from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -16,52 +14,14 @@ from urllib.parse import urlsplit
 import httpx
 import openpyxl
 import psycopg
-import pytest
 from psycopg.rows import dict_row
 
-from bufdir_export._app import RunnerApp
 from bufdir_export._generate import generate_activities
-from bufdir_export._settings import Settings
+from tests.integration.conftest import Running
 from tests.integration.contract import request_as
-from tests.support import ADMINS, ORGS
+from tests.support import ADMINS, COMPLETED_WALK, ORGS
 
-SECRET = "e2e-signing-secret-0123456789abcdefghij"
 TERMINAL = ("completed", "completed_empty", "failed", "cancelled")
-
-
-@dataclass
-class Running:
-    app: RunnerApp
-    task: asyncio.Task[Any]
-
-
-def runner_settings(tmp_path: Path, **overrides: Any) -> Settings:
-    values: dict[str, Any] = {
-        "runner_id": "e2e-runner",
-        "concurrency": 2,
-        "poll_interval_seconds": 0.5,
-        "lease_seconds": 10,
-        "reap_interval_seconds": 1,
-        "signing_secret": SECRET,
-        "storage_dir": tmp_path / "storage",
-        "download_base_url": "http://127.0.0.1:0",
-        "shutdown_grace_seconds": 5,
-    }
-    values.update(overrides)
-    return Settings.model_validate(values)
-
-
-@pytest.fixture
-async def running(database: str, tmp_path: Path) -> AsyncIterator[Running]:
-    app = RunnerApp(runner_settings(tmp_path), database)
-    await app.open()
-    task = asyncio.create_task(app.runner.run())
-    try:
-        yield Running(app, task)
-    finally:
-        app.runner.stop()
-        await task
-        await app.close()
 
 
 async def wait_for_end(
@@ -118,6 +78,11 @@ async def test_one_export_per_organisation_ends_completed_with_a_working_link(
         sheet = workbook["Aktiviteter"]
         # the header, then one row per activity
         assert sum(1 for _ in sheet.iter_rows(values_only=True)) == expected + 1
+        # The audit record says how many activity days the file counts.
+        summary = [list(r) for r in workbook["Sammendrag"].iter_rows(values_only=True)]
+        days = summary[0].index("Sum tellende aktivitetsdager")
+        totals = next(r for r in summary if r[0] == "Totalt")
+        assert 0 < row["counted_days"] == totals[days] <= row["row_count"]
         assert row["download_url"].startswith(running.app.public_url)
         assert urlsplit(running.app.public_url).port not in (None, 0, 80)  # the port it took
         workbook.close()
@@ -131,14 +96,7 @@ async def test_one_export_per_organisation_ends_completed_with_a_working_link(
         )
         walks = dict(await cursor.fetchall())
     for export_id in exports.values():
-        assert walks[export_id] == [
-            "initialised",
-            "querying_activities",
-            "mapping_columns",
-            "generating_file",
-            "storing_file",
-            "completed",
-        ]
+        assert walks[export_id] == COMPLETED_WALK
 
 
 async def test_csv_with_attachments_and_an_empty_period(
@@ -185,7 +143,7 @@ async def test_csv_with_attachments_and_an_empty_period(
 
     nothing = rows[empty]
     assert nothing["status"] == "completed_empty"
-    assert nothing["row_count"] == 0
+    assert nothing["row_count"] == nothing["counted_days"] == 0
     assert nothing["file_path"] is None
     assert nothing["download_url"] is None
 

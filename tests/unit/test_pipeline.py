@@ -219,6 +219,8 @@ class _Mapping:
 
 
 class _Pass:
+    counted = 0
+
     def map(self, activity: Activity) -> Sequence[object]:
         return (activity.activity_date,)
 

@@ -1,0 +1,260 @@
+"""`bufdir-export request | status | cancel | audit | reap` through the real entry
+point, against a real database and a real runner process."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import uuid
+from typing import Any
+
+import httpx
+import psycopg
+import pytest
+from psycopg.types.json import Jsonb
+
+from bufdir_export._seed import shipped_config
+from tests.acceptance.conftest import Start
+from tests.acceptance.test_cli import assert_one_line_error, bufdir_export
+from tests.integration.contract import request_as
+from tests.support import ADMINS, COMPLETED_WALK, ORGS
+
+YEAR = ("--from", "2025-01-01", "--to", "31.12.2025")
+
+
+async def test_request_wait_follows_the_export_and_prints_a_working_url(
+    runners: Start, database: str
+) -> None:
+    await runners("cli-runner")
+    run = await bufdir_export(
+        "request", "--org", "nhf", *YEAR, "--as", "admin@nhf.example", "--wait",
+        database_url=database,
+    )  # fmt: skip
+
+    assert run.code == 0, run.err
+    url = run.out.strip()
+    assert url.startswith("http://127.0.0.1:")
+    # The live display went to stderr: each step, ticked off.
+    for label in ("querying activities", "mapping columns", "generating the file"):
+        assert label in run.err
+    assert "completed" in run.err
+    async with httpx.AsyncClient() as http:
+        response = await http.get(url)
+    assert response.status_code == 200
+    assert response.content[:2] == b"PK"  # an xlsx is a zip
+
+
+async def test_request_without_wait_prints_the_id_and_status_json_parses(database: str) -> None:
+    run = await bufdir_export(
+        "request", "--org", "hlf", *YEAR, "--format", "csv", "--attachments",
+        "--as", str(ADMINS["hlf"]), database_url=database,
+    )  # fmt: skip
+    assert run.code == 0, run.err
+    export_id = uuid.UUID(run.out.strip())
+
+    status = await bufdir_export("status", str(export_id), "--json", database_url=database)
+    assert status.code == 0, status.err
+    record = json.loads(status.out)
+    assert (record["id"], record["status"], record["format"]) == (
+        str(export_id),
+        "initialised",
+        "csv",
+    )
+    assert record["include_attachments"] is True
+    assert record["requested_by"] == str(ADMINS["hlf"])
+
+
+async def test_audit_show_prints_the_timeline_and_its_json_parses(
+    runners: Start, database: str
+) -> None:
+    await runners("audit-runner")
+    asked = await bufdir_export(
+        "request", "--org", "blindeforbundet", *YEAR, "--as", str(ADMINS["blindeforbundet"]),
+        "--wait", "--json", database_url=database,
+    )  # fmt: skip
+    assert asked.code == 0, asked.err
+    export_id = json.loads(asked.out)["id"]
+
+    shown = await bufdir_export("audit", "show", export_id, database_url=database)
+    as_json = await bufdir_export("audit", "show", export_id, "--json", database_url=database)
+
+    assert shown.code == 0, shown.err
+    assert "Timeline" in shown.out
+    assert "runner:audit-runner" in shown.out
+    assert f"user:{ADMINS['blindeforbundet']}" in shown.out
+    assert as_json.code == 0, as_json.err
+    entry = json.loads(as_json.out)
+    assert entry["organisation"] == "blindeforbundet"
+    assert [e["to_status"] for e in entry["events"]] == COMPLETED_WALK
+    assert entry["events"][0]["actor"] == f"user:{ADMINS['blindeforbundet']}"
+    stays = [e["seconds_in_status"] for e in entry["events"]]
+    assert all(s is not None and s >= 0 for s in stays[:-1])
+    assert stays[-1] is None
+
+
+async def test_audit_list_filters_and_respects_rls(
+    database: str, conn: psycopg.AsyncConnection[Any]
+) -> None:
+    nhf = await request_as(conn, ADMINS["nhf"], ORGS["nhf"])
+    hlf = await request_as(conn, ADMINS["hlf"], ORGS["hlf"])
+
+    everything = await bufdir_export("audit", "list", "--json", database_url=database)
+    only_nhf = await bufdir_export(
+        "audit", "list", "--org", "nhf", "--status", "initialised", "--since", "2020-01-01",
+        "--json", database_url=database,
+    )  # fmt: skip
+    as_hlf_admin = await bufdir_export(
+        "audit", "list", "--as", "admin@hlf.example", "--json", database_url=database
+    )
+    future = await bufdir_export(
+        "audit", "list", "--since", "2999-01-01T00:00:00+00:00", "--json", database_url=database
+    )
+    table = await bufdir_export("audit", "list", database_url=database)
+
+    assert {e["id"] for e in json.loads(everything.out)} == {str(nhf), str(hlf)}
+    assert [(e["id"], e["organisation"]) for e in json.loads(only_nhf.out)] == [(str(nhf), "nhf")]
+    assert [e["id"] for e in json.loads(as_hlf_admin.out)] == [str(hlf)]  # RLS
+    assert json.loads(future.out) == []
+    assert "2 exports, newest first" in table.out
+
+
+async def test_cancel_as_the_requester_and_not_as_anyone_else(
+    database: str, conn: psycopg.AsyncConnection[Any]
+) -> None:
+    export_id = await request_as(conn, ADMINS["nhf"], ORGS["nhf"])
+
+    stranger = await bufdir_export(
+        "cancel", str(export_id), "--as", "admin@hlf.example", database_url=database
+    )
+    mine = await bufdir_export(
+        "cancel", str(export_id), "--as", "admin@nhf.example", database_url=database
+    )
+    again = await bufdir_export(
+        "cancel", str(export_id), "--as", "admin@nhf.example", database_url=database
+    )
+
+    assert_one_line_error(stranger, f"export {export_id} not found among your exports")
+    assert mine.code == 0, mine.err
+    assert mine.out.strip() == f"export {export_id} cancelled"
+    assert_one_line_error(again, "already cancelled")
+
+
+async def test_reap_requeues_an_export_whose_runner_went_away(
+    database: str, conn: psycopg.AsyncConnection[Any]
+) -> None:
+    export_id = await request_as(conn, ADMINS["nhf"], ORGS["nhf"])
+    async with conn.transaction():
+        await conn.execute("set local role bufdir_export_runner")
+        await conn.execute("select bufdir_private.claim_bufdir_export('ghost-runner', 5)")
+        await conn.execute(
+            "select pg_catalog.set_config('bufdir_export.runner_id', 'ghost-runner', true)"
+        )
+    await conn.execute(  # the ghost's lease ran out long ago
+        "alter table public.bufdir_export_audit disable trigger bufdir_export_audit_before_update"
+    )
+    try:
+        await conn.execute(
+            "update public.bufdir_export_audit set lease_expires_at = now() - interval '1 hour'"
+            " where id = %s",
+            [export_id],
+        )
+    finally:
+        await conn.execute(
+            "alter table public.bufdir_export_audit enable always trigger"
+            " bufdir_export_audit_before_update"
+        )
+
+    first = await bufdir_export("reap", database_url=database)
+    second = await bufdir_export("reap", database_url=database)
+
+    assert first.code == 0, first.err
+    assert first.out.splitlines() == [
+        f"{export_id}: querying_activities -> initialised",
+        "1 reaped",
+    ]
+    assert second.out.strip() == "0 reaped"
+
+
+@pytest.mark.parametrize(
+    ("args", "fragments"),
+    [
+        (("request", "--org", "nhf", "--from", "2025-13-01", "--to", "2025-12-31",
+          "--as", "admin@nhf.example"), ("--from must be a date", "'2025-13-01'")),
+        (("request", "--org", "nhf", "--from", "2025-12-31", "--to", "2025-01-01",
+          "--as", "admin@nhf.example"), ("ends (2025-01-01) before it starts",)),
+        (("request", "--org", "nhf", "--from", "2024-01-01", "--to", "2025-12-31",
+          "--as", "admin@nhf.example"), ("longer than one year",)),
+        (("request", "--org", "nope", *YEAR, "--as", "admin@nhf.example"),
+         ("no organisation 'nope' among the user's",)),
+        (("request", "--org", "hlf", *YEAR, "--as", "admin@nhf.example"),
+         ("no organisation 'hlf' among the user's",)),
+        (("request", "--org", "nhf", *YEAR), ("--as is required",)),
+        (("request", "--org", "nhf", *YEAR, "--as", "nobody@nowhere.example"),
+         ("no user signs in as 'nobody@nowhere.example'",)),
+        (("request", "--org", "nhf", *YEAR, "--format", "pdf", "--as", "admin@nhf.example"),
+         ("Invalid value for '--format'",)),
+        (("request", "--org", "nhf"), ("Missing option '--from'",)),
+        (("status", "not-an-id"), ("an export is named by its id",)),
+        (("status", str(uuid.UUID(int=7))), ("not found",)),
+        (("audit", "list", "--since", "yesterday"), ("--since must be a date",)),
+        (("audit", "list", "--status", "done"), ("Invalid value for '--status'",)),
+    ],
+)  # fmt: skip
+async def test_every_mistake_is_one_line(
+    database: str, args: tuple[str, ...], fragments: tuple[str, ...]
+) -> None:
+    run = await bufdir_export(*args, database_url=database)
+    assert_one_line_error(run, *fragments)
+
+
+async def test_an_unreachable_database_is_one_line_for_the_client_commands() -> None:
+    unreachable = "postgresql://app:hunter2-secret@127.0.0.1:1/app?connect_timeout=2"
+    runs = await asyncio.gather(
+        bufdir_export(
+            "request", "--org", "nhf", *YEAR, "--as", "a@b.example", database_url=unreachable
+        ),
+        bufdir_export("audit", "list", database_url=unreachable),
+        bufdir_export("status", str(uuid.UUID(int=1)), database_url=unreachable),
+    )
+    for run in runs:
+        assert_one_line_error(run, "127.0.0.1")
+        assert "hunter2-secret" not in run.err + run.out
+
+
+async def test_each_command_has_useful_help() -> None:
+    for command, words in [
+        (("request",), ("--org", "--from", "--to", "--wait", "--as", "Exit code")),
+        (("status",), ("--json",)),
+        (("cancel",), ("--as",)),
+        (("audit", "list"), ("--org", "--status", "--since", "--json")),
+        (("audit", "show"), ("timeline", "--json")),
+        (("reap",), ("runner_lost",)),
+    ]:
+        run = await bufdir_export(*command, "--help")
+        assert run.code == 0, run.err
+        for word in words:
+            assert word in run.out, (command, word)
+
+
+async def test_request_wait_on_a_failing_export_exits_3_with_its_reason(
+    runners: Start, database: str, conn: psycopg.AsyncConnection[Any]
+) -> None:
+    broken = shipped_config("hlf")
+    broken["counting"]["rules"][0]["when"] = "duration_minutes <"  # does not compile
+    await conn.execute(
+        "insert into public.bufdir_column_configs (organisation_id, config, is_active)"
+        " values (%s, %s, true)",
+        [ORGS["hlf"], Jsonb(broken)],
+    )
+    await runners("failing-runner")
+    run = await bufdir_export(
+        "request", "--org", "hlf", *YEAR, "--as", "admin@hlf.example", "--wait",
+        database_url=database,
+    )  # fmt: skip
+
+    assert run.code == 3, run.err
+    assert run.out == ""
+    last = run.err.strip().splitlines()[-1]
+    assert last.startswith("error: export ")
+    assert "failed (invalid_config): column configuration version" in last
+    assert "Traceback" not in run.err
