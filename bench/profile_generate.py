@@ -1,0 +1,83 @@
+"""Where the file step's time goes: a pyinstrument profile of mapping and
+writing (the work the runner does in its writer thread) over generated
+activities already read from the database, for xlsx and for CSV.
+
+    .venv/bin/python -m bench.profile_generate [--rows 50000]
+
+Prints each format's profile (the frames that hold most of the time) and the
+share of mapping in it. It reads the database once, before the profile.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import tempfile
+import uuid
+from datetime import UTC, date, datetime
+from pathlib import Path
+
+import psycopg
+from pyinstrument import Profiler
+
+from bench._harness import NHF, bench_database, console, runner_pool
+from bufdir_export._file_generator import _write
+from bufdir_export._generate import generate_activities
+from bufdir_export._models import ExportFormat, ExportRecord, ExportStatus
+from bufdir_export._pg_activities import PostgresActivities
+from bufdir_export._pg_configs import PostgresColumnMapper
+from bufdir_export._plugins import PluginRegistry
+from bufdir_export._queries import load_queries
+from bufdir_export._report_writers import CsvRowWriter, ReportInfo, XlsxRowWriter
+
+PERIOD = (date(2032, 1, 1), date(2032, 12, 31))
+
+
+async def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--rows", type=int, default=50_000)
+    rows = parser.parse_args().rows
+    queries = load_queries()
+    async with bench_database() as conninfo:
+        async with await psycopg.AsyncConnection.connect(conninfo, autocommit=True) as conn:
+            await generate_activities(
+                conn, organisation_slug="nhf", count=rows, seed=7,
+                period_start=PERIOD[0], period_end=PERIOD[1],
+            )  # fmt: skip
+
+        async with runner_pool(conninfo) as pool:
+            export = _export()
+            mapping = await PostgresColumnMapper(pool, queries, PluginRegistry.installed()).prepare(
+                export
+            )
+            activities = [a async for a in PostgresActivities(pool, queries).stream(export)]
+    info = ReportInfo("profile", "NHF", "profile", str(export.id), datetime.now(UTC))
+    with tempfile.TemporaryDirectory() as work:
+        for name, writer_class in (("xlsx", XlsxRowWriter), ("csv", CsvRowWriter)):
+            writer = writer_class(Path(work) / f"profile.{name}", list(mapping.columns), info)
+            mapping_pass = mapping.begin()
+            profiler = Profiler(interval=0.0005)
+            profiler.start()
+            for start in range(0, len(activities), 2_000):
+                _write(writer, mapping_pass, activities[start : start + 2_000])
+            writer.close(mapping_pass.summary())
+            profiler.stop()
+            console.rule(f"{name}: {len(activities):,} rows")
+            console.print(profiler.output_text(unicode=True, show_all=False, short_mode=True))
+
+
+def _export() -> ExportRecord:
+    now = datetime.now(UTC)
+    return ExportRecord(
+        id=uuid.uuid4(), organisation_id=NHF, requested_by=uuid.uuid4(),
+        period_start=PERIOD[0], period_end=PERIOD[1], format=ExportFormat.XLSX,
+        include_attachments=False, status=ExportStatus.GENERATING_FILE, attempts=1,
+        runner_id="profile", lease_expires_at=now, rows_done=None, rows_total=None,
+        row_count=None, file_size_bytes=None, file_path=None, download_url=None,
+        download_url_expires_at=None, error_code=None, error_message=None,
+        created_at=now, updated_at=now, completed_at=None,
+    )  # fmt: skip
+
+
+if __name__ == "__main__":
+    asyncio.run(main())

@@ -1,0 +1,169 @@
+"""Side by side with a general-purpose queue: 1,000 exports through no-op steps,
+2 worker processes each, once through this project's state machine (every
+transition audited) and once as a Procrastinate task, on the same database
+in the same run.
+
+    .venv/bin/python -m bench.vs_procrastinate [--json bench/results/vs_procrastinate.json]
+
+Both sides start their workers first, then get all their work in one go.
+Throughput is jobs / (last end - first insert); latency is each job's insert
+to its end, from the database's own timestamps (our events; Procrastinate's
+`procrastinate_events`). Every export must end `completed` after exactly one
+claim; every job must end `succeeded`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import sys
+import uuid
+from typing import Any
+
+import psycopg
+
+from bench._harness import (
+    NHF,
+    NHF_ADMIN,
+    Report,
+    arguments,
+    bench_database,
+    median,
+    percentile,
+    until_count,
+)
+
+WORKERS = 2
+_LIBPQ = ("PGHOST", "PGHOSTADDR", "PGPORT", "PGDATABASE", "PGUSER", "PGSERVICE", "DATABASE_URL")
+
+OURS_INSERT = """
+insert into public.bufdir_export_audit (organisation_id, requested_by, period_start, period_end)
+select %(org)s, %(user)s, '2025-01-01', '2025-12-31' from generate_series(1, %(count)s)
+"""
+OURS_ENDED = (
+    "select count(*) from public.bufdir_export_audit where status in ('completed', 'failed')"
+)
+THEIRS_ENDED = "select count(*) from procrastinate_jobs where status in ('succeeded', 'failed')"
+OURS_TIMES = """
+select e.status::text,
+       (select count(*) from public.bufdir_export_audit_events v
+        where v.export_id = e.id and v.to_status = 'querying_activities') as claims,
+       extract(epoch from i.occurred_at)::float8, extract(epoch from e.completed_at)::float8
+from public.bufdir_export_audit e
+join public.bufdir_export_audit_events i on i.export_id = e.id and i.from_status is null
+"""
+THEIRS_TIMES = """
+select j.status::text,
+       extract(epoch from (select min(at) from procrastinate_events v
+                           where v.job_id = j.id and v.type = 'deferred'))::float8,
+       extract(epoch from (select max(at) from procrastinate_events v
+                           where v.job_id = j.id and v.type = 'succeeded'))::float8
+from procrastinate_jobs j
+"""
+
+
+async def main() -> None:
+    args = arguments(__doc__ or "")
+    count = 200 if args.quick else 1_000
+    report = Report("vs_procrastinate", "python -m bench.vs_procrastinate")
+    async with bench_database() as conninfo:
+        ours = await _ours(conninfo, count)
+        theirs = await _theirs(conninfo, count)
+    rows = []
+    for name, (rate, latencies) in (("this state machine", ours), ("Procrastinate 3.10", theirs)):
+        report.figures[name] = {
+            "jobs": count,
+            "per_second": rate,
+            "latency_median_ms": median(latencies) * 1000,
+            "latency_p95_ms": percentile(latencies, 95) * 1000,
+        }
+        rows.append([name, count, rate, median(latencies) * 1000, percentile(latencies, 95) * 1000])
+    report.figures["ours_over_procrastinate"] = ours[0] / theirs[0]
+    rows.append(["ratio (ours / Procrastinate)", "", f"{ours[0] / theirs[0]:.2f}", "", ""])
+    report.table(
+        f"{count:,} no-op exports, {WORKERS} worker processes each, one run",
+        ["", "jobs", "per second", "median latency ms", "p95 latency ms"],
+        rows,
+    )
+    report.show(args.json)
+
+
+def _env(conninfo: str) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if k not in _LIBPQ}
+    env["DATABASE_URL"] = conninfo
+    return env
+
+
+async def _workers(conninfo: str, *command: str) -> list[asyncio.subprocess.Process]:
+    started = []
+    for _ in range(WORKERS):
+        process = await asyncio.create_subprocess_exec(
+            sys.executable, *command, env=_env(conninfo),
+            stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.STDOUT,
+        )  # fmt: skip
+        started.append(process)
+    return started
+
+
+async def _stop(processes: list[asyncio.subprocess.Process]) -> None:
+    for process in processes:
+        if process.returncode is None:
+            process.terminate()
+    for process in processes:
+        await asyncio.wait_for(process.wait(), 60)
+
+
+async def _ours(conninfo: str, count: int) -> tuple[float, list[float]]:
+    workers = await _workers(conninfo, "-m", "bench._noop_steps")
+    try:
+        for worker in workers:
+            assert worker.stdout is not None
+            line = await asyncio.wait_for(worker.stdout.readline(), 30)
+            assert line.strip() == b"started", line
+        await asyncio.sleep(0.5)  # listening
+        async with await psycopg.AsyncConnection.connect(conninfo, autocommit=True) as conn:
+            await conn.execute(OURS_INSERT, {"org": NHF, "user": NHF_ADMIN, "count": count})
+            await until_count(conn, OURS_ENDED, count)
+            rows = await (await conn.execute(OURS_TIMES)).fetchall()
+    finally:
+        await _stop(workers)
+    bad = [r for r in rows if r[0] != "completed" or r[1] != 1]
+    if len(rows) != count or bad:
+        raise SystemExit(f"ours: {len(rows)} exports, {len(bad)} not completed exactly once")
+    return _rate_and_latencies([(r[2], r[3]) for r in rows])
+
+
+async def _theirs(conninfo: str, count: int) -> tuple[float, list[float]]:
+    os.environ["DATABASE_URL"] = conninfo  # the app module reads it, here as in the workers
+    from bench._procrastinate_app import app, run_export
+
+    async with app.open_async():
+        await app.schema_manager.apply_schema_async()
+        workers = await _workers(
+            conninfo, "-m", "procrastinate", "--app=bench._procrastinate_app.app",
+            "worker", "--queues=exports", "--concurrency=1",
+        )  # fmt: skip
+        try:
+            await asyncio.sleep(3)  # the workers connect and listen
+            await run_export.batch_defer_async(
+                *({"export_id": str(uuid.uuid4())} for _ in range(count))
+            )
+            async with await psycopg.AsyncConnection.connect(conninfo, autocommit=True) as conn:
+                await until_count(conn, THEIRS_ENDED, count)
+                rows = await (await conn.execute(THEIRS_TIMES)).fetchall()
+        finally:
+            await _stop(workers)
+    bad = [r for r in rows if r[0] != "succeeded"]
+    if len(rows) != count or bad:
+        raise SystemExit(f"Procrastinate: {len(rows)} jobs, {len(bad)} not succeeded")
+    return _rate_and_latencies([(r[1], r[2]) for r in rows])
+
+
+def _rate_and_latencies(spans: list[tuple[Any, Any]]) -> tuple[float, list[float]]:
+    first = min(start for start, _ in spans)
+    last = max(end for _, end in spans)
+    return len(spans) / (last - first), [end - start for start, end in spans]
+
+
+if __name__ == "__main__":
+    asyncio.run(main())
