@@ -8,7 +8,8 @@ Layout inside the zip::
 The entry names are built from UUIDs and the attachment's own file name with
 anything that could act as a directory removed, so unpacking the zip never
 writes outside its folder. The zip is written to a temporary name and renamed
-when complete; on any failure nothing is left behind.
+when complete; on any failure nothing is left behind, and as with the report
+file, everything done to the zip happens in one thread of its own.
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ import uuid
 import zipfile
 from pathlib import Path
 
+from ._file_thread import FileThread, PartialFile
 from ._models import ExportRecord
 from ._ports import ActivitySource, Attachment, AttachmentStore, GeneratedFile
 
@@ -47,24 +49,25 @@ class ZipBundler:
     async def bundle(self, export: ExportRecord, report: GeneratedFile) -> GeneratedFile:
         file_name = f"{Path(report.file_name).stem}-med-vedlegg.zip"
         await asyncio.to_thread(self._work_dir.mkdir, parents=True, exist_ok=True)
-        target = self._work_dir / f"{export.id}-{file_name}"
-        partial = self._work_dir / f".{uuid.uuid4().hex}.zip.partial"
-        try:
-            archive = await asyncio.to_thread(
-                zipfile.ZipFile, partial, "w", zipfile.ZIP_DEFLATED, True, 6
+        zip_file = _ZipFile(
+            PartialFile(
+                partial=self._work_dir / f".{uuid.uuid4().hex}.zip.partial",
+                target=self._work_dir / f"{export.id}-{file_name}",
             )
+        )
+        async with FileThread("bundle") as thread:
             try:
-                await asyncio.to_thread(archive.write, report.path, report.file_name)
+                await thread.run(zip_file.open)
+                await thread.run(zip_file.add_file, report.path, report.file_name)
                 async for attachment in self._source.attachments(export):
                     content = await self._store.read_attachment(attachment.storage_path)
-                    await asyncio.to_thread(archive.writestr, zip_entry_name(attachment), content)
-            finally:
-                await asyncio.to_thread(archive.close)
-            await asyncio.to_thread(partial.replace, target)
-        except BaseException:
-            with contextlib.suppress(FileNotFoundError):
-                partial.unlink()
-            raise
+                    await thread.run(zip_file.add, zip_entry_name(attachment), content)
+                await thread.run(zip_file.finish)
+            except BaseException:
+                # After whatever the thread is still doing for this file.
+                await thread.run_to_end(zip_file.discard)
+                raise
+        target = zip_file.file.target
         return GeneratedFile(
             path=target,
             file_name=file_name,
@@ -73,3 +76,33 @@ class ZipBundler:
             row_count=report.row_count,
             counted_days=report.counted_days,
         )
+
+
+class _ZipFile:
+    """The zip being written. The methods run in the file's thread, one at a time."""
+
+    def __init__(self, file: PartialFile) -> None:
+        self.file = file
+        self._archive: zipfile.ZipFile | None = None
+
+    def open(self) -> None:
+        self._archive = zipfile.ZipFile(self.file.partial, "w", zipfile.ZIP_DEFLATED, True, 6)
+
+    def add_file(self, path: Path, name: str) -> None:
+        assert self._archive is not None  # noqa: S101 - opened before
+        self._archive.write(path, name)
+
+    def add(self, name: str, content: bytes) -> None:
+        assert self._archive is not None  # noqa: S101 - opened before
+        self._archive.writestr(name, content)
+
+    def finish(self) -> None:
+        assert self._archive is not None  # noqa: S101 - opened before
+        self._archive.close()
+        self.file.complete()
+
+    def discard(self) -> None:
+        if self._archive is not None:
+            with contextlib.suppress(Exception):
+                self._archive.close()
+        self.file.remove()

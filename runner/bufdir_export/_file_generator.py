@@ -6,7 +6,9 @@ written. The event loop stays free for heartbeats and notifications, and
 memory holds two batches, whatever the size of the export.
 
 The file is written under a temporary name and renamed when complete; on any
-failure (or cancellation) nothing is left behind.
+failure (or cancellation) nothing is left behind. Everything done to the file
+happens in one thread of its own (:class:`~bufdir_export._file_thread.FileThread`),
+so the clean-up after a cancellation never races the write it interrupted.
 """
 
 from __future__ import annotations
@@ -15,15 +17,24 @@ import asyncio
 import contextlib
 import dataclasses
 import uuid
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Callable, Mapping, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 
+from ._file_thread import FileThread, PartialFile
 from ._models import ExportFormat, ExportRecord
-from ._ports import Activity, GeneratedFile, MappingPass, Progress, RowMapping, SummaryTable
+from ._ports import (
+    Activity,
+    ColumnLayout,
+    GeneratedFile,
+    MappingPass,
+    Progress,
+    RowMapping,
+    SummaryTable,
+)
 from ._report_writers import CsvRowWriter, ReportInfo, RowWriter, XlsxRowWriter
 
-__all__ = ["StreamingFileGenerator", "report_file_name"]
+__all__ = ["WRITERS", "StreamingFileGenerator", "WriterFactory", "report_file_name"]
 
 _CONTENT_TYPES = {
     ExportFormat.XLSX: "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
@@ -38,12 +49,28 @@ def report_file_name(export: ExportRecord) -> str:
     return f"bufdir-rapport-{years}.{export.format.value}"
 
 
+WriterFactory = Callable[[Path, Sequence[ColumnLayout], ReportInfo], RowWriter]
+"""Opens a :class:`RowWriter` on a path, for the columns, with the file's description."""
+
+WRITERS: Mapping[ExportFormat, WriterFactory] = {
+    ExportFormat.XLSX: XlsxRowWriter,
+    ExportFormat.CSV: CsvRowWriter,
+}
+
+
 class StreamingFileGenerator:
     """:class:`~bufdir_export._ports.FileGenerator` writing into ``work_dir``."""
 
-    def __init__(self, work_dir: Path, *, batch_size: int = 1_000) -> None:
+    def __init__(
+        self,
+        work_dir: Path,
+        *,
+        batch_size: int = 1_000,
+        writers: Mapping[ExportFormat, WriterFactory] = WRITERS,
+    ) -> None:
         self._work_dir = work_dir
         self._batch_size = batch_size
+        self._writers = writers
 
     async def generate(
         self,
@@ -55,8 +82,6 @@ class StreamingFileGenerator:
     ) -> GeneratedFile:
         file_name = report_file_name(export)
         await asyncio.to_thread(self._work_dir.mkdir, parents=True, exist_ok=True)
-        target = self._work_dir / f"{export.id}-{file_name}"
-        partial = self._work_dir / f".{uuid.uuid4().hex}.{export.format.value}.partial"
         period = f"{export.period_start:%d.%m.%Y}-{export.period_end:%d.%m.%Y}"
         info = ReportInfo(
             title=f"Bufdir-rapport {period}",
@@ -65,29 +90,29 @@ class StreamingFileGenerator:
             export_id=str(export.id),
             generated_at=datetime.now(UTC),
         )
-        writer_class = XlsxRowWriter if export.format is ExportFormat.XLSX else CsvRowWriter
-        writer: RowWriter | None = None
+        job = _Job(
+            self._writers[export.format],
+            PartialFile(
+                partial=self._work_dir / f".{uuid.uuid4().hex}.{export.format.value}.partial",
+                target=self._work_dir / f"{export.id}-{file_name}",
+            ),
+        )
         # A new pass each time: a retried file starts from empty sums.
         mapping_pass = mapping.begin()
-        try:
-            opened: RowWriter = await asyncio.to_thread(
-                writer_class, partial, list(mapping.columns), info
-            )
-            writer = opened
-            written = await self._pump(opened, mapping_pass, rows, total, progress)
-            summary = _with_notes(mapping_pass.summary(), mapping, period)
-            await asyncio.to_thread(opened.close, summary)
-            await asyncio.to_thread(partial.replace, target)
-        except BaseException:
-            if writer is not None:
+        async with FileThread("report-file") as thread:
+            try:
+                writer = await thread.run(job.open, list(mapping.columns), info)
+                written = await self._pump(thread, writer, mapping_pass, rows, total, progress)
+                summary = _with_notes(mapping_pass.summary(), mapping, period)
+                await thread.run(job.finish, summary)
+            except BaseException:
+                # After whatever the thread is still doing for this file.
+                await thread.run_to_end(job.discard)
+                raise
+            finally:
                 with contextlib.suppress(Exception):
-                    await asyncio.shield(asyncio.to_thread(writer.discard))
-            with contextlib.suppress(FileNotFoundError):
-                partial.unlink()
-            raise
-        finally:
-            with contextlib.suppress(Exception):
-                await _aclose(rows)
+                    await _aclose(rows)
+        target = job.file.target
         return GeneratedFile(
             path=target,
             file_name=file_name,
@@ -99,6 +124,7 @@ class StreamingFileGenerator:
 
     async def _pump(
         self,
+        thread: FileThread,
         writer: RowWriter,
         mapping: MappingPass,
         rows: AsyncIterator[Activity],
@@ -115,17 +141,39 @@ class StreamingFileGenerator:
                     await progress(written, max(total, written))
                 if not batch:
                     return written
-                writing = asyncio.ensure_future(asyncio.to_thread(_write, writer, mapping, batch))
+                writing = thread.submit(_write, writer, mapping, batch)
                 written += len(batch)
         finally:
-            if writing is not None and not writing.done():
-                # Do not leave the thread writing into a file about to be removed.
-                with contextlib.suppress(BaseException):
-                    await asyncio.shield(writing)
+            if writing is not None and not writing.cancel() and not writing.cancelled():
+                writing.exception()  # ended, and not awaited because something else failed
 
 
 def _write(writer: RowWriter, mapping: MappingPass, batch: Sequence[Activity]) -> None:
     writer.write_rows([mapping.map(activity) for activity in batch])
+
+
+class _Job:
+    """One file being generated. The methods run in the file's thread, one at a time."""
+
+    def __init__(self, open_writer: WriterFactory, file: PartialFile) -> None:
+        self._open_writer = open_writer
+        self.file = file
+        self._writer: RowWriter | None = None
+
+    def open(self, columns: Sequence[ColumnLayout], info: ReportInfo) -> RowWriter:
+        self._writer = self._open_writer(self.file.partial, columns, info)
+        return self._writer
+
+    def finish(self, summary: SummaryTable) -> None:
+        assert self._writer is not None  # noqa: S101 - opened before
+        self._writer.close(summary)
+        self.file.complete()
+
+    def discard(self) -> None:
+        if self._writer is not None:
+            with contextlib.suppress(Exception):
+                self._writer.discard()
+        self.file.remove()
 
 
 def _with_notes(summary: SummaryTable, mapping: RowMapping, period: str) -> SummaryTable:

@@ -121,3 +121,34 @@ async def test_a_missing_attachment_fails_and_leaves_no_partial_zip(tmp_path: Pa
         await ZipBundler(Attachments(attachments), store, work).bundle(export_record(), report)
 
     assert await asyncio.to_thread(_listing, work) == ["report.xlsx"]
+
+
+class StuckStore:
+    """Attachment content, where the second read never ends."""
+
+    def __init__(self) -> None:
+        self.reads = 0
+        self.stuck = asyncio.Event()
+
+    async def read_attachment(self, storage_path: str) -> bytes:
+        self.reads += 1
+        if self.reads == 2:
+            self.stuck.set()
+            await asyncio.Event().wait()
+        return b"content"
+
+
+async def test_a_cancelled_bundle_leaves_no_partial_zip(tmp_path: Path) -> None:
+    attachments = [_attachment(f"{n}.pdf", f"nhf/a/{n}.pdf", b"content") for n in range(3)]
+    store = StuckStore()
+    work = tmp_path / "work"
+    bundler = ZipBundler(Attachments(attachments), store, work)
+    task = asyncio.create_task(bundler.bundle(export_record(), _report(tmp_path)))
+    await store.stuck.wait()
+    assert any(name.endswith(".zip.partial") for name in await asyncio.to_thread(_listing, work))
+
+    task.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await task
+
+    assert await asyncio.to_thread(_listing, work) == ["report.xlsx"]

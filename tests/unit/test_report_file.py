@@ -5,7 +5,8 @@ from __future__ import annotations
 import asyncio
 import csv
 import io
-from collections.abc import AsyncIterator
+import threading
+from collections.abc import AsyncIterator, Callable, Sequence
 from datetime import UTC, date, datetime
 from decimal import Decimal
 from pathlib import Path
@@ -224,6 +225,69 @@ async def test_a_cancelled_generation_leaves_no_file(tmp_path: Path) -> None:
     with pytest.raises(asyncio.CancelledError):
         await task
 
+    assert await asyncio.to_thread(_names, tmp_path) == []
+
+
+class SlowToClose:
+    """The real xlsx writer, with a close that waits to be let go, and a record of overlaps."""
+
+    def __init__(self) -> None:
+        self.closing, self.let_go = threading.Event(), threading.Event()
+        self.calls: list[str] = []
+        self._busy = threading.Lock()
+        self.overlapped = False
+        self._writer: XlsxRowWriter | None = None
+
+    def open(self, path: Path, columns: Sequence[ColumnLayout], info: ReportInfo) -> SlowToClose:
+        self._writer = XlsxRowWriter(path, columns, info)
+        return self
+
+    def _call(self, name: str, call: Callable[[XlsxRowWriter], None]) -> None:
+        assert self._writer is not None
+        if not self._busy.acquire(blocking=False):
+            self.overlapped = True
+            self._busy.acquire()
+        try:
+            self.calls.append(name)
+            call(self._writer)
+        finally:
+            self._busy.release()
+
+    def write_rows(self, rows: Sequence[Sequence[object]]) -> None:
+        self._call("write", lambda writer: writer.write_rows(rows))
+
+    def close(self, summary: SummaryTable | None) -> None:
+        def slow(writer: XlsxRowWriter) -> None:
+            self.closing.set()
+            self.let_go.wait()
+            writer.close(summary)
+
+        self._call("close", slow)
+
+    def discard(self) -> None:
+        self._call("discard", lambda writer: writer.discard())
+
+
+async def test_a_cancellation_while_the_file_is_closed_discards_it_only_after(
+    tmp_path: Path,
+) -> None:
+    writer = SlowToClose()
+    generator = StreamingFileGenerator(
+        tmp_path, batch_size=100, writers={ExportFormat.XLSX: writer.open}
+    )
+    task = asyncio.create_task(
+        generator.generate(export_record(), shipped_mapping(), _stream(250), 250, _nothing)
+    )
+    assert await asyncio.to_thread(writer.closing.wait, 10)
+
+    task.cancel()
+    await asyncio.sleep(0.05)  # time enough for a discard in a second thread to begin
+    writer.let_go.set()
+    with pytest.raises(asyncio.CancelledError):
+        await task
+
+    assert writer.calls == ["write", "write", "write", "close", "discard"]
+    assert not writer.overlapped
     assert await asyncio.to_thread(_names, tmp_path) == []
 
 
