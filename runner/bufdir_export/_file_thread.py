@@ -41,7 +41,8 @@ class FileThread:
         self._executor.shutdown(wait=False)
 
     def submit(self, call: Callable[P, T], *args: P.args, **kwargs: P.kwargs) -> asyncio.Future[T]:
-        """Queue ``call``; cancelling the future drops it if it has not started yet."""
+        """Queue ``call``. Cancelling the future drops the call unless the thread
+        started it before the event loop passed the cancellation on."""
         loop = asyncio.get_running_loop()
         return loop.run_in_executor(self._executor, functools.partial(call, *args, **kwargs))
 
