@@ -32,11 +32,11 @@ from psycopg_pool import AsyncConnectionPool
 from rich.console import Console
 from rich.table import Table
 
-from bufdir_export._migrations import migrate
-from bufdir_export._queries import load_queries
-from bufdir_export._seed import apply_demo_seed
-from bufdir_export._server import open_server
 from bufdir_export._settings import Settings
+from bufdir_export.postgres.queries import load_queries
+from bufdir_export.tools.database_choice import open_server
+from bufdir_export.tools.migrations import migrate
+from bufdir_export.tools.seed import apply_demo_seed
 
 ENTRY_POINT = Path(sys.executable).parent / "bufdir-export"
 # The demo seed's organisations and the admin of each (supabase/seed.sql).

@@ -19,13 +19,13 @@ from typing import Any
 import psycopg
 from psycopg_pool import AsyncConnectionPool
 
-from bufdir_export._listener import PostgresListener
 from bufdir_export._models import ExportRecord
-from bufdir_export._pg_audit import PostgresAudit
-from bufdir_export._pipeline import ExportPipeline
-from bufdir_export._ports import Activity, GeneratedFile, Progress, RowMapping, SignedUrl
-from bufdir_export._queries import load_queries
-from bufdir_export._runner import Runner
+from bufdir_export.core.pipeline import ExportPipeline
+from bufdir_export.core.ports import Activity, GeneratedFile, Progress, RowMapping, SignedUrl
+from bufdir_export.core.runner import Runner
+from bufdir_export.postgres.listener import PostgresListener
+from bufdir_export.postgres.queries import load_queries
+from bufdir_export.postgres.runner_audit import PostgresAudit
 
 _NOWHERE = Path("/nonexistent/bufdir-rapport.xlsx")
 

@@ -42,13 +42,13 @@ from psycopg import sql
 from psycopg.rows import dict_row
 
 from bench._harness import DEMO_ADMINS, ENTRY_POINT, Report, report_rows
-from bufdir_export._acting import act_as_user
-from bufdir_export._embedded import EmbeddedPostgres
-from bufdir_export._generate import generate_activities
-from bufdir_export._migrations import migrate
 from bufdir_export._models import Caller
-from bufdir_export._queries import load_queries
-from bufdir_export._seed import apply_demo_seed
+from bufdir_export.postgres.acting import act_as_user
+from bufdir_export.postgres.queries import load_queries
+from bufdir_export.tools.activity_generator import generate_activities
+from bufdir_export.tools.embedded import EmbeddedPostgres
+from bufdir_export.tools.migrations import migrate
+from bufdir_export.tools.seed import apply_demo_seed
 
 KEY = "chaos-service-key"
 APP = "bufdir-chaos"  # application_name of the harness's own sessions

@@ -31,9 +31,9 @@ from bench._harness import (
     percentile,
     start_runner,
 )
-from bufdir_export._acting import act_as_user
 from bufdir_export._models import Caller, ExportRequest
-from bufdir_export._queries import load_queries
+from bufdir_export.postgres.acting import act_as_user
+from bufdir_export.postgres.queries import load_queries
 
 CLAIMS = """
 select e.id, e.status::text,

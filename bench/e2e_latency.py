@@ -33,10 +33,10 @@ from bench._harness import (
     server_version,
     start_runner,
 )
-from bufdir_export._client import PostgresExportClient
-from bufdir_export._generate import generate_activities
 from bufdir_export._models import Caller, ExportRequest, ExportSuccess
-from bufdir_export._queries import load_queries
+from bufdir_export.client.export_client import PostgresExportClient
+from bufdir_export.postgres.queries import load_queries
+from bufdir_export.tools.activity_generator import generate_activities
 
 YEAR = (date(2031, 1, 1), date(2031, 12, 31))
 ROWS = 500

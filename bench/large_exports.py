@@ -41,8 +41,6 @@ from bench._harness import (
     runner_pool,
     start_runner,
 )
-from bufdir_export._client import PostgresExportClient
-from bufdir_export._generate import generate_activities
 from bufdir_export._models import (
     Caller,
     ExportFormat,
@@ -51,10 +49,12 @@ from bufdir_export._models import (
     ExportStatus,
     ExportSuccess,
 )
-from bufdir_export._pg_activities import PostgresActivities
-from bufdir_export._pg_configs import PostgresColumnMapper
-from bufdir_export._plugins import PluginRegistry
-from bufdir_export._queries import Queries, load_queries
+from bufdir_export.client.export_client import PostgresExportClient
+from bufdir_export.postgres.activities import PostgresActivities
+from bufdir_export.postgres.column_mapper import PostgresColumnMapper
+from bufdir_export.postgres.queries import Queries, load_queries
+from bufdir_export.report.plugins import PluginRegistry
+from bufdir_export.tools.activity_generator import generate_activities
 
 STEPS = ("querying_activities", "mapping_columns", "generating_file", "storing_file")
 STEP_TIMES = """

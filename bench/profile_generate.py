@@ -21,14 +21,14 @@ import psycopg
 from pyinstrument import Profiler
 
 from bench._harness import NHF, bench_database, console, runner_pool
-from bufdir_export._file_generator import _write
-from bufdir_export._generate import generate_activities
 from bufdir_export._models import ExportFormat, ExportRecord, ExportStatus
-from bufdir_export._pg_activities import PostgresActivities
-from bufdir_export._pg_configs import PostgresColumnMapper
-from bufdir_export._plugins import PluginRegistry
-from bufdir_export._queries import load_queries
-from bufdir_export._report_writers import CsvRowWriter, ReportInfo, XlsxRowWriter
+from bufdir_export.postgres.activities import PostgresActivities
+from bufdir_export.postgres.column_mapper import PostgresColumnMapper
+from bufdir_export.postgres.queries import load_queries
+from bufdir_export.report.file_generator import _write
+from bufdir_export.report.plugins import PluginRegistry
+from bufdir_export.report.sheet_writers import CsvRowWriter, ReportInfo, XlsxRowWriter
+from bufdir_export.tools.activity_generator import generate_activities
 
 PERIOD = (date(2032, 1, 1), date(2032, 12, 31))
 

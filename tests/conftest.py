@@ -18,12 +18,12 @@ import psycopg
 import pytest
 from psycopg import sql
 
-from bufdir_export._embedded import EmbeddedPostgres
-from bufdir_export._migrations import migrate
-from bufdir_export._queries import Queries, load_queries
-from bufdir_export._seed import apply_demo_seed
-from bufdir_export._server import DatabaseServer
 from bufdir_export._settings import Settings
+from bufdir_export.postgres.queries import Queries, load_queries
+from bufdir_export.tools.database_choice import DatabaseServer
+from bufdir_export.tools.embedded import EmbeddedPostgres
+from bufdir_export.tools.migrations import migrate
+from bufdir_export.tools.seed import apply_demo_seed
 
 _SUPABASE_IMAGE = "supabase/postgres:15.8.1.085"
 _chosen: list[str] = []

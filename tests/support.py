@@ -6,12 +6,12 @@ import uuid
 from datetime import UTC, date, datetime
 from typing import Any
 
-from bufdir_export._column_mapping import ConfiguredMapping
-from bufdir_export._config import parse_column_config
 from bufdir_export._models import ExportFormat, ExportRecord, ExportStatus
-from bufdir_export._plugins import PluginRegistry
-from bufdir_export._ports import Activity
-from bufdir_export._seed import DEMO_ORGANISATIONS, shipped_config
+from bufdir_export.core.ports import Activity
+from bufdir_export.report.config_checks import parse_column_config
+from bufdir_export.report.mapping import ConfiguredMapping
+from bufdir_export.report.plugins import PluginRegistry
+from bufdir_export.tools.seed import DEMO_ORGANISATIONS, shipped_config
 
 NOW = datetime(2026, 1, 15, 12, 0, tzinfo=UTC)
 

@@ -6,10 +6,6 @@ returns, the migrator, the embedded server, and the exceptions (see
 :mod:`bufdir_export._errors` for the hierarchy).
 """
 
-from ._client_app import ClientApp
-from ._client_ports import AuditLog, ExportService, ExportWatch
-from ._controller import ExportController, ExportState, Failed, Loading, Succeeded
-from ._embedded import EmbeddedPostgres
 from ._errors import (
     AuditAppendOnly,
     BufdirExportError,
@@ -35,7 +31,6 @@ from ._errors import (
     TransactionConflict,
     WaitTimedOut,
 )
-from ._migrations import Migration, MigrationReport, discover_migrations, migrate
 from ._models import (
     AuditEntry,
     Caller,
@@ -50,8 +45,13 @@ from ._models import (
     ExportSuccess,
     ExportUpdate,
 )
-from ._queries import Queries, load_queries
 from ._settings import Settings
+from .client.client_app import ClientApp
+from .client.controller import ExportController, ExportState, Failed, Loading, Succeeded
+from .client.services import AuditLog, ExportService, ExportWatch
+from .postgres.queries import Queries, load_queries
+from .tools.embedded import EmbeddedPostgres
+from .tools.migrations import Migration, MigrationReport, discover_migrations, migrate
 
 __all__ = [
     "AuditAppendOnly",

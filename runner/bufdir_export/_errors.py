@@ -26,7 +26,7 @@
             ├── PermissionDenied    42501: RLS or a grant refused it
             └── InvalidRequest      class 22 and 23: bad period, format, organisation...
 
-Database errors are translated in one place, :mod:`bufdir_export._db_errors`,
+Database errors are translated in one place, :mod:`bufdir_export.postgres.error_translation`,
 by SQLSTATE and constraint name, never by message text.
 
 :data:`TRANSIENT` names the kinds worth retrying: the same request may well

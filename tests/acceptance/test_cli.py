@@ -10,8 +10,8 @@ from pathlib import Path
 
 import psycopg
 
-from bufdir_export._migrations import discover_migrations
-from bufdir_export._server import DatabaseServer
+from bufdir_export.tools.database_choice import DatabaseServer
+from bufdir_export.tools.migrations import discover_migrations
 
 ENTRY_POINT = Path(sys.executable).parent / "bufdir-export"
 _LIBPQ = ("PGHOST", "PGHOSTADDR", "PGPORT", "PGDATABASE", "PGUSER", "PGSERVICE", "DATABASE_URL")

@@ -10,7 +10,7 @@ from typing import Any
 
 import psycopg
 
-from bufdir_export._seed import shipped_config
+from bufdir_export.tools.seed import shipped_config
 from tests.acceptance.test_cli import assert_one_line_error, bufdir_export
 
 ROOT = Path(__file__).parents[2]

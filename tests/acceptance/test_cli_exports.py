@@ -13,7 +13,7 @@ import psycopg
 import pytest
 from psycopg.types.json import Jsonb
 
-from bufdir_export._seed import shipped_config
+from bufdir_export.tools.seed import shipped_config
 from tests.acceptance.conftest import Start
 from tests.acceptance.test_cli import assert_one_line_error, bufdir_export
 from tests.integration.contract import request_as

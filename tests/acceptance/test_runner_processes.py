@@ -11,7 +11,7 @@ from typing import Any
 
 import psycopg
 
-from bufdir_export._generate import generate_activities
+from bufdir_export.tools.activity_generator import generate_activities
 from tests.acceptance.conftest import Start
 from tests.integration.contract import held_by, request_as
 from tests.integration.test_runner_e2e import activity_count, wait_for_end

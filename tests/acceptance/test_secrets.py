@@ -20,7 +20,7 @@ from psycopg import sql
 from psycopg.conninfo import make_conninfo
 from psycopg.types.json import Jsonb
 
-from bufdir_export._seed import shipped_config
+from bufdir_export.tools.seed import shipped_config
 from tests.acceptance.conftest import Start
 from tests.acceptance.test_cli import bufdir_export
 from tests.integration.contract import request_as

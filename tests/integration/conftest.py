@@ -13,8 +13,8 @@ import psycopg
 import pytest
 from psycopg_pool import AsyncConnectionPool
 
-from bufdir_export._app import RunnerApp
 from bufdir_export._settings import Settings
+from bufdir_export.runner_app import RunnerApp
 from tests.integration.contract import World
 
 

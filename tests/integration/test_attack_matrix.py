@@ -23,7 +23,7 @@ import psycopg
 import pytest
 from psycopg.types.json import Jsonb
 
-from bufdir_export._seed import shipped_config
+from bufdir_export.tools.seed import shipped_config
 from tests.support import ADMINS, ORGS
 
 ROLES = ("anon", "stranger", "member", "coordinator", "admin", "admin_b", "runner", "service")

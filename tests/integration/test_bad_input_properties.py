@@ -18,12 +18,12 @@ from hypothesis import strategies as st
 from psycopg.types.json import Jsonb
 from pydantic import ValidationError
 
-from bufdir_export._client import PostgresExportClient
-from bufdir_export._config import parse_column_config
 from bufdir_export._errors import InvalidColumnConfig, InvalidRequest, PermissionDenied
 from bufdir_export._models import Caller, ExportRequest
-from bufdir_export._queries import Queries
-from bufdir_export._seed import shipped_config
+from bufdir_export.client.export_client import PostgresExportClient
+from bufdir_export.postgres.queries import Queries
+from bufdir_export.report.config_checks import parse_column_config
+from bufdir_export.tools.seed import shipped_config
 from tests.support import ADMINS, ORGS
 
 EXAMPLES = settings(

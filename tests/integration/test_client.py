@@ -10,8 +10,6 @@ from typing import Any
 import psycopg
 import pytest
 
-from bufdir_export._audit_log import PostgresAuditLog
-from bufdir_export._client import PostgresExportClient
 from bufdir_export._errors import (
     ConfigurationError,
     DatabaseUnavailable,
@@ -29,7 +27,9 @@ from bufdir_export._models import (
     ExportStatus,
     ExportSuccess,
 )
-from bufdir_export._queries import Queries
+from bufdir_export.client.audit_log import PostgresAuditLog
+from bufdir_export.client.export_client import PostgresExportClient
+from bufdir_export.postgres.queries import Queries
 from tests.integration.conftest import Running
 from tests.support import ADMINS, ORGS
 

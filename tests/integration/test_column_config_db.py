@@ -10,8 +10,9 @@ import psycopg
 import pytest
 from psycopg.types.json import Jsonb
 
-from bufdir_export._config import FIELDS, TRANSFORM_KINDS, BufdirCategory, parse_column_config
-from bufdir_export._seed import shipped_config
+from bufdir_export.report.column_config import FIELDS, TRANSFORM_KINDS, BufdirCategory
+from bufdir_export.report.config_checks import parse_column_config
+from bufdir_export.tools.seed import shipped_config
 from tests.support import ORGS
 
 # A column for each transform kind that the models accept.

@@ -11,7 +11,7 @@ from typing import Any
 import psycopg
 from psycopg.types.json import Jsonb
 
-from bufdir_export._seed import shipped_config
+from bufdir_export.tools.seed import shipped_config
 from tests.integration.conftest import Running
 from tests.integration.contract import request_as
 from tests.integration.test_runner_e2e import wait_for_end

@@ -16,7 +16,7 @@ from bufdir_export import (
     PermissionDenied,
     RunnerOwnedColumn,
 )
-from bufdir_export._db_errors import translate_error
+from bufdir_export.postgres.error_translation import translate_error
 from tests.integration.contract import World, act_as, new_export, update_to
 
 

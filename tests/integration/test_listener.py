@@ -9,8 +9,8 @@ from typing import Any
 
 import psycopg
 
-from bufdir_export._listener import PostgresListener
-from bufdir_export._queries import Queries
+from bufdir_export.postgres.listener import PostgresListener
+from bufdir_export.postgres.queries import Queries
 
 
 async def _until(condition: Callable[[], bool]) -> None:

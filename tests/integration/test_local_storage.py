@@ -12,11 +12,11 @@ import httpx
 import pytest
 
 from bufdir_export import StorageError
-from bufdir_export._download_server import DownloadServer
 from bufdir_export._paths import export_file_path
-from bufdir_export._ports import GeneratedFile
-from bufdir_export._signing import UrlSigner
-from bufdir_export._storage_local import LocalStorage
+from bufdir_export.core.ports import GeneratedFile
+from bufdir_export.storage.download_server import DownloadServer
+from bufdir_export.storage.local_storage import LocalStorage
+from bufdir_export.storage.signing import UrlSigner
 
 SECRET = b"local-signing-secret-0123456789abcdef"
 ORG, EXPORT = uuid.uuid4(), uuid.uuid4()

@@ -9,8 +9,8 @@ import psycopg
 import pytest
 
 from bufdir_export._errors import MigrationError
-from bufdir_export._migrations import discover_migrations, migrate
-from bufdir_export._queries import Queries
+from bufdir_export.postgres.queries import Queries
+from bufdir_export.tools.migrations import discover_migrations, migrate
 
 
 async def _connect(conninfo: str) -> psycopg.AsyncConnection[Any]:

@@ -8,8 +8,8 @@ from typing import Any
 import psycopg
 from psycopg_pool import AsyncConnectionPool
 
-from bufdir_export._pg_activities import PostgresActivities
-from bufdir_export._queries import Queries
+from bufdir_export.postgres.activities import PostgresActivities
+from bufdir_export.postgres.queries import Queries
 from tests.support import export_record
 
 NHF = "00000000-0000-4000-a000-000000000001"

@@ -14,9 +14,9 @@ from psycopg_pool import AsyncConnectionPool
 
 from bufdir_export import ExportNotFound, LeaseLost
 from bufdir_export._models import ErrorCode, ExportStatus
-from bufdir_export._pg_audit import PostgresAudit
-from bufdir_export._ports import GeneratedFile, SignedUrl
-from bufdir_export._queries import Queries
+from bufdir_export.core.ports import GeneratedFile, SignedUrl
+from bufdir_export.postgres.queries import Queries
+from bufdir_export.postgres.runner_audit import PostgresAudit
 from tests.integration.contract import World, act_as, expire_lease, held_by, new_export
 
 

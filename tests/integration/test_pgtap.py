@@ -11,7 +11,7 @@ from typing import Any
 import psycopg
 import pytest
 
-from bufdir_export._embedded import find_bindir
+from bufdir_export.tools.embedded import find_bindir
 
 FILES = sorted((Path(__file__).parents[2] / "supabase" / "tests" / "database").glob("*.sql"))
 _PLAN = re.compile(r"^1\.\.(\d+)$")

@@ -22,14 +22,14 @@ import psycopg
 import pytest
 from psycopg_pool import AsyncConnectionPool
 
-from bufdir_export._file_generator import StreamingFileGenerator
 from bufdir_export._models import ExportFormat
-from bufdir_export._pg_activities import PostgresActivities
-from bufdir_export._pg_configs import PostgresColumnMapper
-from bufdir_export._plugins import PluginRegistry
-from bufdir_export._ports import GeneratedFile
-from bufdir_export._queries import Queries
-from bufdir_export._seed import DEMO_ORGANISATIONS
+from bufdir_export.core.ports import GeneratedFile
+from bufdir_export.postgres.activities import PostgresActivities
+from bufdir_export.postgres.column_mapper import PostgresColumnMapper
+from bufdir_export.postgres.queries import Queries
+from bufdir_export.report.file_generator import StreamingFileGenerator
+from bufdir_export.report.plugins import PluginRegistry
+from bufdir_export.tools.seed import DEMO_ORGANISATIONS
 from tests.support import ORGS, export_record
 
 GOLDEN = Path(__file__).parents[1] / "golden"

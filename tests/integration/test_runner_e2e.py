@@ -16,7 +16,7 @@ import openpyxl
 import psycopg
 from psycopg.rows import dict_row
 
-from bufdir_export._generate import generate_activities
+from bufdir_export.tools.activity_generator import generate_activities
 from tests.integration.conftest import Running
 from tests.integration.contract import request_as
 from tests.support import ADMINS, COMPLETED_WALK, ORGS

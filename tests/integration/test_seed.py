@@ -8,7 +8,7 @@ import psycopg
 import pytest
 
 from bufdir_export import InvalidRequest
-from bufdir_export._generate import generate_activities
+from bufdir_export.tools.activity_generator import generate_activities
 
 ORGANISATIONS = ("blindeforbundet", "hlf", "nhf")
 

@@ -32,8 +32,8 @@ from aiohttp import BodyPartReader, web
 
 from bufdir_export import StorageError, StorageUnavailable
 from bufdir_export._paths import export_file_path
-from bufdir_export._ports import GeneratedFile
-from bufdir_export._storage_supabase import SupabaseStorage
+from bufdir_export.core.ports import GeneratedFile
+from bufdir_export.storage.supabase_storage import SupabaseStorage
 
 KEY = "service-key-SECRET-1234"
 TOKEN = "signed-TOKEN-5678"

@@ -11,11 +11,11 @@ from pathlib import Path
 import pytest
 
 from bufdir_export import StorageError
-from bufdir_export._bundler import ZipBundler, zip_entry_name
 from bufdir_export._models import ExportRecord
-from bufdir_export._ports import Activity, Attachment, GeneratedFile
-from bufdir_export._signing import UrlSigner
-from bufdir_export._storage_local import LocalStorage
+from bufdir_export.core.ports import Activity, Attachment, GeneratedFile
+from bufdir_export.report.bundler import ZipBundler, zip_entry_name
+from bufdir_export.storage.local_storage import LocalStorage
+from bufdir_export.storage.signing import UrlSigner
 from tests.support import export_record
 
 

@@ -11,16 +11,15 @@ from typing import Any, get_args
 import pytest
 
 from bufdir_export import InvalidColumnConfig
-from bufdir_export._column_mapping import ConfiguredMapping, activity_fields
-from bufdir_export._config import (
-    FIELDS,
-    FieldName,
+from bufdir_export.report.column_config import FIELDS, FieldName
+from bufdir_export.report.config_checks import (
     check_activity_types,
     column_config_schema_json,
     parse_column_config,
 )
-from bufdir_export._plugins import PluginRegistry
-from bufdir_export._seed import DEMO_ORGANISATIONS, shipped_config
+from bufdir_export.report.mapping import ConfiguredMapping, activity_fields
+from bufdir_export.report.plugins import PluginRegistry
+from bufdir_export.tools.seed import DEMO_ORGANISATIONS, shipped_config
 from tests.support import activity
 
 ROOT = Path(__file__).parents[2]

@@ -10,9 +10,6 @@ from typing import Any
 
 import pytest
 
-from bufdir_export._client import PostgresExportClient
-from bufdir_export._client_app import ClientApp
-from bufdir_export._controller import ExportController, ExportState, Failed, Loading, Succeeded
 from bufdir_export._errors import DatabaseUnavailable, PermissionDenied
 from bufdir_export._models import (
     AuditEntry,
@@ -26,6 +23,15 @@ from bufdir_export._models import (
     result_of,
 )
 from bufdir_export._settings import Settings
+from bufdir_export.client.client_app import ClientApp
+from bufdir_export.client.controller import (
+    ExportController,
+    ExportState,
+    Failed,
+    Loading,
+    Succeeded,
+)
+from bufdir_export.client.export_client import PostgresExportClient
 from tests.support import NOW, export_record
 
 S = ExportStatus

@@ -12,12 +12,12 @@ from typing import Any
 import pytest
 from pydantic import JsonValue
 
-from bufdir_export._column_mapping import ConfiguredMapping
-from bufdir_export._config import parse_column_config
 from bufdir_export._errors import InvalidColumnConfig, StepFailed
 from bufdir_export._models import ErrorCode
-from bufdir_export._plugins import PluginRegistry, Verdict
-from bufdir_export._ports import Activity
+from bufdir_export.core.ports import Activity
+from bufdir_export.report.config_checks import parse_column_config
+from bufdir_export.report.mapping import ConfiguredMapping
+from bufdir_export.report.plugins import PluginRegistry, Verdict
 from tests.support import activity, shipped_mapping
 
 # The Bufdir rules alone: each category of the organisation's own types.

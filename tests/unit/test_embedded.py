@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from bufdir_export import EmbeddedPostgresError
-from bufdir_export._embedded import find_bindir
+from bufdir_export.tools.embedded import find_bindir
 
 
 def test_the_machine_has_server_binaries() -> None:

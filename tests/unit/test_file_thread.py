@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from bufdir_export._file_thread import FileThread, PartialFile
+from bufdir_export.report.file_thread import FileThread, PartialFile
 
 
 async def test_calls_run_in_one_thread_in_the_order_they_were_made() -> None:

@@ -18,11 +18,11 @@ import openpyxl
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from bufdir_export._column_mapping import ConfiguredMapping
-from bufdir_export._config import CONTACT_METHODS
-from bufdir_export._ports import Activity, ColumnLayout
-from bufdir_export._report_writers import CsvRowWriter, ReportInfo, XlsxRowWriter
-from bufdir_export._seed import DEMO_ORGANISATIONS, shipped_config
+from bufdir_export.core.ports import Activity, ColumnLayout
+from bufdir_export.report.column_config import CONTACT_METHODS
+from bufdir_export.report.mapping import ConfiguredMapping
+from bufdir_export.report.sheet_writers import CsvRowWriter, ReportInfo, XlsxRowWriter
+from bufdir_export.tools.seed import DEMO_ORGANISATIONS, shipped_config
 from tests.support import shipped_mapping
 
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")

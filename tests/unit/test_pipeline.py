@@ -22,8 +22,8 @@ from bufdir_export._models import (
     ExportStatus,
     ExportSuccess,
 )
-from bufdir_export._pipeline import ExportPipeline
-from bufdir_export._ports import (
+from bufdir_export.core.pipeline import ExportPipeline
+from bufdir_export.core.ports import (
     Activity,
     Attachment,
     ColumnLayout,

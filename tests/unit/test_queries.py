@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from bufdir_export._queries import load_queries
+from bufdir_export.postgres.queries import load_queries
 
 ROOT = Path(__file__).parents[2]
 PACKAGE = ROOT / "runner" / "bufdir_export"

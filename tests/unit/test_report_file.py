@@ -15,10 +15,10 @@ import openpyxl
 import pytest
 
 from bufdir_export._errors import StepFailed
-from bufdir_export._file_generator import StreamingFileGenerator, report_file_name
 from bufdir_export._models import ExportFormat
-from bufdir_export._ports import Activity, ColumnLayout, SummaryTable
-from bufdir_export._report_writers import CsvRowWriter, ReportInfo, XlsxRowWriter, neutralise
+from bufdir_export.core.ports import Activity, ColumnLayout, SummaryTable
+from bufdir_export.report.file_generator import StreamingFileGenerator, report_file_name
+from bufdir_export.report.sheet_writers import CsvRowWriter, ReportInfo, XlsxRowWriter, neutralise
 from tests.support import activity, export_record, shipped_mapping
 
 HOSTILE = ['=HYPERLINK("http://x")', "+1", "-1", "@SUM(A1)", "\tx", "\rx"]

@@ -10,7 +10,7 @@ import pytest
 
 from bufdir_export._errors import DatabaseUnavailable
 from bufdir_export._models import ExportFailure, ExportResult, ExportStatus, ExportSuccess
-from bufdir_export._runner import Doorbell, Runner
+from bufdir_export.core.runner import Doorbell, Runner
 
 
 class Queue:

@@ -9,7 +9,7 @@ from urllib.parse import parse_qs, unquote, urlsplit
 import pytest
 
 from bufdir_export._paths import export_file_path
-from bufdir_export._signing import InvalidSignature, UrlSigner
+from bufdir_export.storage.signing import InvalidSignature, UrlSigner
 
 SECRET = b"s" * 32
 NOW = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)

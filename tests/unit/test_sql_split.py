@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from bufdir_export._migrations import discover_migrations
-from bufdir_export._sql_split import split_statements, split_tokens
+from bufdir_export.tools.migrations import discover_migrations
+from bufdir_export.tools.sql_split import split_statements, split_tokens
 
 # Each case: the raw statements that, joined, must split back into exactly these.
 TOKEN_CASES = {

@@ -1,0 +1,342 @@
+"""The command line's client commands: request, status, cancel, audit.
+
+Each acts as a signed-in user when ``--as`` names one (so RLS decides, as it
+does for the app), or else as the connection's own role: an operator's view.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from typing import Annotated, Any
+from uuid import UUID
+
+import typer
+from pydantic import ValidationError
+from rich.table import Table
+
+from .._errors import InvalidRequest, WaitTimedOut
+from .._models import (
+    TERMINAL,
+    AuditEntry,
+    ExportFormat,
+    ExportRecord,
+    ExportRequest,
+    ExportStatus,
+)
+from .._settings import Settings
+from ..client.client_app import ClientApp
+from ..postgres.acting import find_caller
+from ..postgres.queries import load_queries
+from .live_view import ExportView, describe_seconds, live, step_label
+from .support import err, fail, one_line_errors, out, parse_date, parse_since, run
+
+__all__ = ["audit_app", "cancel", "request", "status"]
+
+AsUser = Annotated[
+    str | None,
+    typer.Option(
+        "--as",
+        envvar="BUFDIR_EXPORT_AS",
+        help="The signed-in user to act as (user id or email); RLS decides what they may do.",
+    ),
+]
+AsJson = Annotated[bool, typer.Option("--json", help="Print JSON, for scripts.")]
+
+
+async def _app(settings: Settings, who: str | None, *, required: bool) -> ClientApp:
+    if who is None:
+        if required:
+            raise InvalidRequest(
+                "--as is required: exports are asked for and cancelled by a signed-in user"
+                " (a user id or email)"
+            )
+        return ClientApp(settings)
+    queries = load_queries()
+    caller = await find_caller(
+        settings.required_conninfo(),
+        queries,
+        who,
+        connect_timeout=settings.connect_timeout_seconds,
+    )
+    return ClientApp(settings, caller, queries=queries)
+
+
+def _export_id(text: str) -> UUID:
+    try:
+        return UUID(text)
+    except ValueError:
+        raise InvalidRequest(f"an export is named by its id (a UUID), not {text!r}") from None
+
+
+def _shown(export: str, who: str | None) -> AuditEntry:
+    """One export as the audit log shows it to ``who`` (or to the operator)."""
+    export_id = _export_id(export)
+    settings = Settings()
+
+    async def go() -> AuditEntry:
+        app = await _app(settings, who, required=False)
+        return await app.audit.show(export_id)
+
+    return run(go())
+
+
+def _json(value: Any) -> None:
+    out.print_json(json.dumps(value, ensure_ascii=False))
+
+
+@one_line_errors
+def request(
+    organisation: Annotated[str, typer.Option("--org", help="Organisation slug, e.g. nhf.")],
+    period_start: Annotated[
+        str, typer.Option("--from", help="First day: YYYY-MM-DD or dd.mm.yyyy.")
+    ],
+    period_end: Annotated[str, typer.Option("--to", help="Last day (one year at most).")],
+    who: AsUser = None,
+    file_format: Annotated[
+        ExportFormat, typer.Option("--format", help="The report's file type.")
+    ] = ExportFormat.XLSX,
+    attachments: Annotated[
+        bool, typer.Option("--attachments", help="Bundle the activities' attachments (zip).")
+    ] = False,
+    wait: Annotated[
+        bool, typer.Option("--wait", help="Follow the export live until it ends.")
+    ] = False,
+    timeout: Annotated[
+        float, typer.Option(min=1, help="With --wait: give up waiting after this many seconds.")
+    ] = 600,
+    as_json: AsJson = False,
+) -> None:
+    """Ask for a Bufdir export as a signed-in user, and with --wait follow it.
+
+    Without --wait it prints the new export's id. With --wait it shows each
+    step and the rows written, then prints the download URL. Exit code 0 when
+    the export completed (or had nothing to report), 3 when it failed or was
+    cancelled, 1 for any other error.
+    """
+    start = parse_date("--from", period_start)
+    end = parse_date("--to", period_end)
+    settings = Settings()
+
+    async def go() -> ExportRecord | None:
+        app = await _app(settings, who, required=True)
+        try:
+            asked = ExportRequest(
+                organisation_id=await app.exports.organisation_id(organisation),
+                period_start=start,
+                period_end=end,
+                format=file_format,
+                include_attachments=attachments,
+            )
+        except ValidationError as error:
+            raise InvalidRequest(error.errors()[0]["msg"].removeprefix("Value error, ")) from None
+        watch = await app.exports.start_export(asked)
+        if not wait:
+            out.print(watch.export_id, highlight=False)
+            err.print(f"follow it: bufdir-export audit show {watch.export_id}", highlight=False)
+            return None
+        view = ExportView(
+            f"Export {watch.export_id} · {organisation} · {start:%d.%m.%Y}-{end:%d.%m.%Y}"
+            f" · {file_format}{' + vedlegg' if attachments else ''}",
+            include_attachments=attachments,
+        )
+        try:
+            with live(view, err):
+                async with asyncio.timeout(timeout):
+                    async for update in watch.watch():
+                        view.update(update)
+        except TimeoutError:
+            status = view.record.status if view.record else ExportStatus.INITIALISED
+            raise WaitTimedOut(
+                f"export {watch.export_id} is still {status} after {timeout:g} s;"
+                f" it goes on: bufdir-export status {watch.export_id}",
+                export_id=watch.export_id,
+                status=status,
+            ) from None
+        assert view.record is not None  # noqa: S101 - a watch ends at a terminal status
+        return view.record
+
+    record = run(go())
+    if record is None:
+        return
+    _report_end(record, as_json)
+
+
+def _report_end(record: ExportRecord, as_json: bool) -> None:
+    if as_json:
+        _json(record.model_dump(mode="json"))
+    if record.status is ExportStatus.COMPLETED:
+        if not as_json:
+            out.print(record.download_url, highlight=False, soft_wrap=True)
+        return
+    if record.status is ExportStatus.COMPLETED_EMPTY:
+        err.print("no activities in the period: nothing to report, no file", highlight=False)
+        return
+    why = f" ({record.error_code}): {record.error_message}" if record.error_code else ""
+    fail(f"export {record.id} {record.status}{why}", code=3)
+
+
+@one_line_errors
+def status(
+    export: Annotated[str, typer.Argument(help="The export's id.")],
+    who: AsUser = None,
+    as_json: AsJson = False,
+) -> None:
+    """Show one export's record: status, progress, result."""
+    entry = _shown(export, who)
+    if as_json:
+        _json(entry.export.model_dump(mode="json"))
+        return
+    out.print(_record_table(entry))
+
+
+@one_line_errors
+def cancel(
+    export: Annotated[str, typer.Argument(help="The export's id.")],
+    who: AsUser = None,
+) -> None:
+    """Cancel your own unfinished export (the database allows nothing else)."""
+    export_id = _export_id(export)
+    settings = Settings()
+
+    async def go() -> ExportRecord:
+        app = await _app(settings, who, required=True)
+        return await app.exports.cancel(export_id)
+
+    record = run(go())
+    out.print(f"export {record.id} cancelled", highlight=False)
+
+
+audit_app = typer.Typer(
+    help="The audit log: export records and their event timelines.", no_args_is_help=True
+)
+
+
+@audit_app.command("list")
+@one_line_errors
+def audit_list(
+    organisation: Annotated[
+        str | None, typer.Option("--org", help="Only this organisation (slug).")
+    ] = None,
+    only: Annotated[
+        ExportStatus | None, typer.Option("--status", help="Only exports in this status.")
+    ] = None,
+    since: Annotated[
+        str | None,
+        typer.Option(help="Only exports asked for since: a date or an ISO date and time."),
+    ] = None,
+    limit: Annotated[int, typer.Option(min=1, max=10_000, help="At most this many.")] = 50,
+    who: AsUser = None,
+    as_json: AsJson = False,
+) -> None:
+    """List exports, newest first."""
+    moment = parse_since(since) if since is not None else None
+    settings = Settings()
+
+    async def go() -> list[AuditEntry]:
+        app = await _app(settings, who, required=False)
+        return await app.audit.list(
+            organisation=organisation, status=only, since=moment, limit=limit
+        )
+
+    entries = run(go())
+    if as_json:
+        _json(
+            [{"organisation": e.organisation, **e.export.model_dump(mode="json")} for e in entries]
+        )
+        return
+    table = Table(title=f"{len(entries)} exports, newest first")
+    numbers = ("rows", "days", "bytes", "took")
+    for header in ("asked at", "id", "org", "period", "format", "status", *numbers):
+        table.add_column(header, justify="right" if header in numbers else "left")
+    for entry in entries:
+        e = entry.export
+        took = (
+            describe_seconds((e.completed_at - e.created_at).total_seconds())
+            if e.completed_at
+            else "-"
+        )
+        table.add_row(
+            f"{e.created_at.astimezone():%Y-%m-%d %H:%M:%S}",
+            str(e.id),
+            entry.organisation,
+            f"{e.period_start:%d.%m.%Y}-{e.period_end:%d.%m.%Y}",
+            f"{e.format}{'+zip' if e.include_attachments else ''}",
+            e.status if e.error_code is None else f"{e.status} ({e.error_code})",
+            "-" if e.row_count is None else f"{e.row_count:,}",
+            "-" if e.counted_days is None else f"{e.counted_days:,}",
+            "-" if e.file_size_bytes is None else f"{e.file_size_bytes:,}",
+            took,
+        )
+    out.print(table)
+
+
+@audit_app.command("show")
+@one_line_errors
+def audit_show(
+    export: Annotated[str, typer.Argument(help="The export's id.")],
+    who: AsUser = None,
+    as_json: AsJson = False,
+) -> None:
+    """One export's record and its event timeline: who moved it, when, and
+    how long it stayed in each status."""
+    entry = _shown(export, who)
+    if as_json:
+        _json(
+            {
+                "organisation": entry.organisation,
+                "export": entry.export.model_dump(mode="json"),
+                "events": [
+                    {
+                        **event.model_dump(mode="json"),
+                        "seconds_in_status": None if stay is None else stay.total_seconds(),
+                    }
+                    for event, stay in entry.timeline()
+                ],
+            }
+        )
+        return
+    out.print(_record_table(entry))
+    timeline = Table(title="Timeline")
+    for header in ("at", "from", "to", "by", "stayed"):
+        timeline.add_column(header, justify="right" if header == "stayed" else "left")
+    for event, stay in entry.timeline():
+        timeline.add_row(
+            f"{event.occurred_at.astimezone():%Y-%m-%d %H:%M:%S.%f}"[:-3],
+            "-" if event.from_status is None else str(event.from_status),
+            str(event.to_status),
+            event.actor,
+            "-" if stay is None else describe_seconds(stay.total_seconds()),
+        )
+    out.print(timeline)
+
+
+def _record_table(entry: AuditEntry) -> Table:
+    e = entry.export
+    table = Table.grid(padding=(0, 2))
+    table.add_column(style="bold")
+    table.add_column()
+    rows: list[tuple[str, Any]] = [
+        ("export", e.id),
+        ("organisation", f"{entry.organisation} ({e.organisation_id})"),
+        ("requested by", e.requested_by),
+        ("period", f"{e.period_start:%d.%m.%Y}-{e.period_end:%d.%m.%Y}"),
+        ("format", f"{e.format}{' with attachments' if e.include_attachments else ''}"),
+        ("status", e.status if e.status in TERMINAL else f"{e.status} ({step_label(e.status)})"),
+        ("progress", f"{e.rows_done:,} / {e.rows_total:,} rows" if e.rows_total else None),
+        ("attempts", e.attempts),
+        ("runner", e.runner_id),
+        ("rows", e.row_count),
+        ("counted days", e.counted_days),
+        ("bytes", e.file_size_bytes),
+        ("file", e.file_path),
+        ("download", e.download_url),
+        ("link expires", e.download_url_expires_at),
+        ("error", f"{e.error_code}: {e.error_message}" if e.error_code else None),
+        ("asked at", e.created_at.astimezone()),
+        ("ended at", e.completed_at.astimezone() if e.completed_at else None),
+    ]
+    for label, value in rows:
+        if value is not None:
+            table.add_row(label, str(value))
+    return table

@@ -1,0 +1,188 @@
+"""The export pipeline: one export, one pass, each status written before its step.
+
+Sequencing only. What to read, how to map, how to write, where to store: all
+of that lives behind the ports of :mod:`bufdir_export.core.ports`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from datetime import timedelta
+from pathlib import Path
+
+from .._errors import BufdirExportError, LeaseLost, StepFailed, StorageError
+from .._models import TERMINAL, ErrorCode, ExportRecord, ExportResult, ExportStatus, result_of
+from .._paths import export_file_path
+from .ports import (
+    ActivitySource,
+    AttachmentBundler,
+    AuditService,
+    ColumnMapper,
+    FileGenerator,
+    GeneratedFile,
+    RowMapping,
+    Storage,
+)
+from .retry import retry_transient
+
+__all__ = ["ExportPipeline"]
+
+# What failed, by the status the export was in when it failed.
+_FAILURE_CODES = {
+    ExportStatus.QUERYING_ACTIVITIES: ErrorCode.QUERY_ERROR,
+    ExportStatus.MAPPING_COLUMNS: ErrorCode.INVALID_CONFIG,
+    ExportStatus.GENERATING_FILE: ErrorCode.GENERATION_ERROR,
+    ExportStatus.BUNDLING_ATTACHMENTS: ErrorCode.STORAGE_ERROR,
+    ExportStatus.STORING_FILE: ErrorCode.STORAGE_ERROR,
+}
+_STEP_NAMES = {
+    ExportStatus.QUERYING_ACTIVITIES: "querying the activities",
+    ExportStatus.MAPPING_COLUMNS: "mapping the columns",
+    ExportStatus.GENERATING_FILE: "generating the file",
+    ExportStatus.BUNDLING_ATTACHMENTS: "bundling the attachments",
+    ExportStatus.STORING_FILE: "storing the file",
+}
+_NOT_A_MEMBER = "the requester is no longer a member of the organisation"
+
+
+class ExportPipeline:
+    """Claims an export and takes it through every step to its end."""
+
+    def __init__(
+        self,
+        *,
+        audit: AuditService,
+        activities: ActivitySource,
+        mapper: ColumnMapper,
+        generator: FileGenerator,
+        bundler: AttachmentBundler,
+        storage: Storage,
+        url_ttl: timedelta,
+    ) -> None:
+        self._audit = audit
+        self._activities = activities
+        self._mapper = mapper
+        self._generator = generator
+        self._bundler = bundler
+        self._storage = storage
+        self._url_ttl = url_ttl
+
+    async def run_export(self) -> ExportResult | None:
+        """Claim the oldest waiting export and run it; None when none waits, or
+        when this runner lost the export to another one on the way.
+
+        An exception inside a step marks the export ``failed`` (with the step's
+        error code, or the code of a :class:`StepFailed`) and propagates.
+        """
+        export = await self._claim()
+        if export is None:
+            return None
+        files: list[GeneratedFile] = []
+        try:
+            async with self._audit.hold(export):
+                return await self._run(export, files)
+        except LeaseLost:
+            return await self._outcome_after_losing(export)
+        except asyncio.CancelledError:
+            await self._release(export)
+            raise
+        finally:
+            for file in files:
+                _remove(file.path)
+
+    async def _run(self, export: ExportRecord, files: list[GeneratedFile]) -> ExportResult:
+        current = export
+        try:
+            if not await self._audit.requester_is_member(current):
+                failed = await self._audit.fail(current, ErrorCode.FORBIDDEN, _NOT_A_MEMBER)
+                return result_of(failed)
+            total = await self._query_activities(current)
+            if total == 0:
+                return result_of(await self._audit.complete_empty(current))
+            current = await self._audit.advance(current, ExportStatus.MAPPING_COLUMNS)
+            mapping = await self._mapper.prepare(current)
+            current = await self._audit.advance(current, ExportStatus.GENERATING_FILE)
+            report = await self._generate_file(current, mapping, total, files)
+            if current.include_attachments:
+                current = await self._audit.advance(current, ExportStatus.BUNDLING_ATTACHMENTS)
+                report = await self._bundle_attachments(current, report, files)
+            current = await self._audit.advance(current, ExportStatus.STORING_FILE)
+            return result_of(await self._store_and_finish(current, report))
+        except LeaseLost:
+            raise
+        except Exception as error:
+            await self._fail_step(current, error)
+            raise
+
+    async def _claim(self) -> ExportRecord | None:
+        return await self._audit.claim()
+
+    async def _query_activities(self, export: ExportRecord) -> int:
+        return await self._activities.count(export)
+
+    async def _generate_file(
+        self,
+        export: ExportRecord,
+        mapping: RowMapping,
+        total: int,
+        files: list[GeneratedFile],
+    ) -> GeneratedFile:
+        async def progress(done: int, of: int) -> None:
+            await self._audit.progress(export, done, of)
+
+        async def generate() -> GeneratedFile:
+            # A stream broken by a transient fault starts over, from a new query.
+            return await self._generator.generate(
+                export, mapping, self._activities.stream(export), total, progress
+            )
+
+        report = await retry_transient(generate)
+        files.append(report)
+        return report
+
+    async def _bundle_attachments(
+        self, export: ExportRecord, report: GeneratedFile, files: list[GeneratedFile]
+    ) -> GeneratedFile:
+        bundle = await self._bundler.bundle(export, report)
+        files.append(bundle)
+        return bundle
+
+    async def _store_and_finish(self, export: ExportRecord, file: GeneratedFile) -> ExportRecord:
+        path = export_file_path(export.organisation_id, export.id, file.file_name)
+        await self._storage.upload(path, file)
+        url = await self._storage.sign(path, self._url_ttl)
+        return await self._audit.complete(export, file, path, url)
+
+    async def _fail_step(self, export: ExportRecord, error: Exception) -> None:
+        if isinstance(error, StepFailed):
+            code, message = error.code, error.message
+        elif isinstance(error, StorageError):
+            # Storage errors name the path and the HTTP status, never a key.
+            code = ErrorCode.STORAGE_ERROR
+            message = f"{_STEP_NAMES.get(export.status, 'the export')} failed: {error}"
+        else:
+            code = _FAILURE_CODES.get(export.status, ErrorCode.INTERNAL)
+            step = _STEP_NAMES.get(export.status, "the export")
+            # Only the exception's type: its text may hold what must not leak.
+            message = f"{step} failed ({type(error).__name__})"
+        with contextlib.suppress(LeaseLost):
+            await self._audit.fail(export, code, message)
+
+    async def _release(self, export: ExportRecord) -> None:
+        """Cancelled (the runner is stopping): give the export back, even while
+        being cancelled again. If that fails, the lease runs out and the reaper
+        re-queues it."""
+        release = asyncio.ensure_future(self._audit.release(export))
+        with contextlib.suppress(BufdirExportError, asyncio.CancelledError):
+            await asyncio.shield(release)
+
+    async def _outcome_after_losing(self, export: ExportRecord) -> ExportResult | None:
+        """After a guarded write found the export gone: its end, if it ended."""
+        now = await self._audit.current(export.id)
+        return result_of(now) if now.status in TERMINAL else None
+
+
+def _remove(path: Path) -> None:
+    with contextlib.suppress(FileNotFoundError):
+        path.unlink()

@@ -1,0 +1,154 @@
+"""The runner: N workers claiming and running exports, woken by notifications or polling.
+
+- Each worker loops: claim and run one export; when none was waiting, wait
+  for the doorbell (a notification) or the poll interval, whichever is first.
+- The reaper runs every ``reap_interval`` and re-queues exports whose lease
+  expired (or fails them once their attempts are used up).
+- :meth:`Runner.stop` (SIGTERM) stops claiming; running exports get
+  ``grace`` seconds to finish, then are cancelled, and the pipeline gives
+  them back for another runner. :meth:`Runner.run` then returns.
+
+A fault in one export never stops the runner: it is logged, and the worker
+goes on (after a short backoff when the database is unreachable).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections import Counter
+from dataclasses import dataclass, field
+
+from .._errors import TRANSIENT
+from .._models import ExportFailure, ExportSuccess
+from .ports import Pipeline, Reaper, Wakeups
+
+__all__ = ["Doorbell", "Runner", "RunnerStats"]
+
+log = logging.getLogger(__name__)
+
+
+class Doorbell:
+    """Wakes every waiting worker; a ring between a worker's look and its wait is not missed."""
+
+    def __init__(self) -> None:
+        self._rings = 0
+        self._event = asyncio.Event()
+
+    @property
+    def rings(self) -> int:
+        return self._rings
+
+    def ring(self) -> None:
+        self._rings += 1
+        self._event.set()
+        self._event = asyncio.Event()
+
+    async def wait(self, since: int, at_most: float) -> None:
+        """Return once rung after ``since`` (a value of :attr:`rings`), or after ``at_most`` s."""
+        if self._rings != since:
+            return
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(self._event.wait(), at_most)
+
+
+@dataclass
+class RunnerStats:
+    """What one runner did, by outcome."""
+
+    outcomes: Counter[str] = field(default_factory=Counter)
+    errors: Counter[str] = field(default_factory=Counter)
+    reaped: int = 0
+    released: int = 0
+
+
+class Runner:
+    def __init__(
+        self,
+        pipeline: Pipeline,
+        reaper: Reaper,
+        wakeups: Wakeups,
+        *,
+        concurrency: int,
+        poll_interval: float,
+        reap_interval: float,
+        max_attempts: int,
+        grace: float,
+    ) -> None:
+        self._pipeline = pipeline
+        self._reaper = reaper
+        self._wakeups = wakeups
+        self._concurrency = concurrency
+        self._poll_interval = poll_interval
+        self._reap_interval = reap_interval
+        self._max_attempts = max_attempts
+        self._grace = grace
+        self._bell = Doorbell()
+        self._stopping = asyncio.Event()
+        self.stats = RunnerStats()
+
+    def stop(self) -> None:
+        """Stop claiming; :meth:`run` returns once running exports ended or were released."""
+        self._stopping.set()
+        self._bell.ring()
+
+    async def run(self) -> RunnerStats:
+        helpers = [
+            asyncio.create_task(self._wakeups.listen(self._bell.ring), name="listener"),
+            asyncio.create_task(self._reap_forever(), name="reaper"),
+        ]
+        workers = [
+            asyncio.create_task(self._work(n), name=f"worker-{n}") for n in range(self._concurrency)
+        ]
+        try:
+            await self._stopping.wait()
+            _, still_running = await asyncio.wait(workers, timeout=self._grace)
+            for worker in still_running:
+                worker.cancel()
+            self.stats.released += len(still_running)
+            await asyncio.gather(*workers, return_exceptions=True)
+        finally:
+            for task in [*helpers, *workers]:
+                task.cancel()
+            await asyncio.gather(*helpers, *workers, return_exceptions=True)
+        return self.stats
+
+    async def _work(self, number: int) -> None:
+        backoff = 0.0
+        while not self._stopping.is_set():
+            seen = self._bell.rings
+            try:
+                result = await self._pipeline.run_export()
+            except TRANSIENT as error:
+                self.stats.errors[type(error).__name__] += 1
+                log.warning("worker %d: %s; backing off", number, type(error).__name__)
+                backoff = min(self._poll_interval, max(0.1, backoff * 2))
+                await self._bell.wait(self._bell.rings, backoff)
+                continue
+            except Exception as error:
+                # The pipeline has marked the export failed; keep working.
+                self.stats.errors[type(error).__name__] += 1
+                log.warning("worker %d: an export failed (%s)", number, type(error).__name__)
+                continue
+            backoff = 0.0
+            match result:
+                case ExportSuccess() | ExportFailure():
+                    self.stats.outcomes[result.status.value] += 1
+                    log.info("export %s: %s", result.export_id, result.status.value)
+                case None:
+                    await self._bell.wait(seen, self._poll_interval)
+
+    async def _reap_forever(self) -> None:
+        while True:
+            await asyncio.sleep(self._reap_interval)
+            try:
+                reaped = await self._reaper.reap(self._max_attempts)
+            except Exception as error:
+                log.warning("reaper: %s", type(error).__name__)
+                continue
+            for export_id, was, now in reaped:
+                log.warning("reaper: export %s %s -> %s (lease expired)", export_id, was, now)
+            if reaped:
+                self.stats.reaped += len(reaped)
+                self._bell.ring()

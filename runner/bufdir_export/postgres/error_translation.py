@@ -1,0 +1,68 @@
+"""The one place where database errors become this package's exceptions.
+
+Matched by SQLSTATE (and its class), never by message text.
+"""
+
+from __future__ import annotations
+
+import psycopg
+
+from .._errors import (
+    AuditAppendOnly,
+    DatabaseError,
+    DatabaseUnavailable,
+    ExportFinished,
+    ExportNotFound,
+    InvalidRequest,
+    InvalidTransition,
+    LeaseLost,
+    LeaseNotExpired,
+    PermissionDenied,
+    RequestImmutable,
+    RunnerOwnedColumn,
+    TransactionConflict,
+)
+
+__all__ = ["translate_error"]
+
+_BY_SQLSTATE: dict[str, type[DatabaseError]] = {
+    "XB001": InvalidTransition,
+    "XB002": RequestImmutable,
+    "XB003": ExportFinished,
+    "XB004": RunnerOwnedColumn,
+    "XB005": LeaseNotExpired,
+    "XB006": AuditAppendOnly,
+    "XB007": ExportNotFound,
+    "XB008": LeaseLost,
+    "42501": PermissionDenied,
+    "40001": TransactionConflict,  # serialization_failure
+    "40P01": TransactionConflict,  # deadlock_detected
+    "57P01": DatabaseUnavailable,  # admin_shutdown
+    "57P02": DatabaseUnavailable,  # crash_shutdown
+    "57P03": DatabaseUnavailable,  # cannot_connect_now
+}
+
+_BY_CLASS: dict[str, type[DatabaseError]] = {
+    "08": DatabaseUnavailable,  # connection exception
+    "22": InvalidRequest,  # data exception: bad date, unknown enum value...
+    "23": InvalidRequest,  # integrity constraint violation
+}
+
+
+def translate_error(error: psycopg.Error) -> DatabaseError:
+    """The project exception for a psycopg error (to be raised ``from`` it)."""
+    diag = error.diag
+    sqlstate = error.sqlstate or diag.sqlstate
+    message = diag.message_primary or _first_line(str(error)) or type(error).__name__
+    if sqlstate is None:
+        # No SQLSTATE at all: the connection failed or broke on the client side.
+        kind: type[DatabaseError] = (
+            DatabaseUnavailable if isinstance(error, psycopg.OperationalError) else DatabaseError
+        )
+        return kind(message)
+    kind = _BY_SQLSTATE.get(sqlstate) or _BY_CLASS.get(sqlstate[:2], DatabaseError)
+    return kind(message, sqlstate=sqlstate, constraint=diag.constraint_name)
+
+
+def _first_line(text: str) -> str:
+    return text.strip().splitlines()[0] if text.strip() else ""

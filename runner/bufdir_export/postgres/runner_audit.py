@@ -1,0 +1,206 @@
+"""The audit record in PostgreSQL: the runner's guarded writes, through a connection pool."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import time
+from collections.abc import AsyncIterator, Callable, Mapping
+from datetime import timedelta
+from typing import Any, LiteralString
+from uuid import UUID
+
+import psycopg
+from psycopg.rows import dict_row
+from psycopg_pool import AsyncConnectionPool
+
+from .._errors import BufdirExportError, ExportNotFound, LeaseLost
+from .._models import ErrorCode, ExportRecord, ExportStatus
+from ..core.ports import GeneratedFile, SignedUrl
+from ..core.retry import retry_transient
+from .error_translation import translate_error
+from .queries import Queries
+
+__all__ = ["PostgresAudit"]
+
+log = logging.getLogger(__name__)
+
+
+class PostgresAudit:
+    """:class:`~bufdir_export.core.ports.AuditService` on PostgreSQL, as runner ``runner_id``.
+
+    Every write renews the lease, and :meth:`hold` renews it every third of
+    the lease while a step runs. Progress is written at most once per
+    ``progress_interval`` seconds per export (and always when it is done).
+    """
+
+    def __init__(
+        self,
+        pool: AsyncConnectionPool[Any],
+        queries: Queries,
+        *,
+        runner_id: str,
+        lease: timedelta,
+        progress_interval: float = 0.25,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self._pool = pool
+        self._queries = queries
+        self._runner_id = runner_id
+        self._lease_seconds = max(1, int(lease.total_seconds()))
+        self._progress_interval = progress_interval
+        self._clock = clock
+        self._last_progress: dict[UUID, float] = {}
+
+    async def _row(self, query: LiteralString, params: Mapping[str, Any]) -> dict[str, Any] | None:
+        """One row of ``query``; a lost connection or a conflict is retried (a guarded
+        write whose first try did commit then answers LeaseLost, and the export
+        is left to its lease)."""
+
+        async def once() -> dict[str, Any] | None:
+            try:
+                async with (
+                    self._pool.connection() as conn,
+                    conn.cursor(row_factory=dict_row) as cur,
+                ):
+                    await cur.execute(query, params)
+                    row: dict[str, Any] | None = await cur.fetchone()
+                    return row
+            except psycopg.Error as error:
+                raise translate_error(error) from error
+
+        return await retry_transient(once)
+
+    async def _record(self, query: LiteralString, params: Mapping[str, Any]) -> ExportRecord:
+        row = await self._row(query, params)
+        if row is None:
+            raise ExportNotFound(f"no export for {dict(params).get('export_id')}")
+        return ExportRecord.model_validate(row)
+
+    def _held(self, export: ExportRecord) -> dict[str, Any]:
+        return {"export_id": export.id, "runner_id": self._runner_id}
+
+    async def claim(self) -> ExportRecord | None:
+        row = await self._row(
+            self._queries["claim_export"],
+            {"runner_id": self._runner_id, "lease_seconds": self._lease_seconds},
+        )
+        return None if row is None else ExportRecord.model_validate(row)
+
+    async def current(self, export_id: UUID) -> ExportRecord:
+        return await self._record(self._queries["current_export"], {"export_id": export_id})
+
+    async def requester_is_member(self, export: ExportRecord) -> bool:
+        row = await self._row(
+            self._queries["requester_is_member"],
+            {"organisation_id": export.organisation_id, "user_id": export.requested_by},
+        )
+        return bool(row and next(iter(row.values())))
+
+    async def advance(self, export: ExportRecord, to: ExportStatus) -> ExportRecord:
+        return await self._record(
+            self._queries["advance_export"],
+            {
+                **self._held(export),
+                "from_status": export.status.value,
+                "to_status": to.value,
+                "lease_seconds": self._lease_seconds,
+            },
+        )
+
+    async def progress(self, export: ExportRecord, rows_done: int, rows_total: int) -> None:
+        now = self._clock()
+        last = self._last_progress.get(export.id)
+        finished = rows_done >= rows_total
+        if last is not None and now - last < self._progress_interval and not finished:
+            return
+        self._last_progress[export.id] = now
+        await self._record(
+            self._queries["heartbeat_export"],
+            {
+                **self._held(export),
+                "lease_seconds": self._lease_seconds,
+                "rows_done": rows_done,
+                "rows_total": rows_total,
+            },
+        )
+
+    async def heartbeat(self, export: ExportRecord) -> None:
+        """Renew the lease without news of progress."""
+        await self._record(
+            self._queries["heartbeat_export"],
+            {
+                **self._held(export),
+                "lease_seconds": self._lease_seconds,
+                "rows_done": None,
+                "rows_total": None,
+            },
+        )
+
+    async def complete(
+        self, export: ExportRecord, stored: GeneratedFile, file_path: str, url: SignedUrl
+    ) -> ExportRecord:
+        self._last_progress.pop(export.id, None)
+        return await self._record(
+            self._queries["complete_export"],
+            {
+                **self._held(export),
+                "row_count": stored.row_count,
+                "counted_days": stored.counted_days,
+                "file_size_bytes": stored.size_bytes,
+                "file_path": file_path,
+                "download_url": url.url,
+                "download_url_expires_at": url.expires_at,
+            },
+        )
+
+    async def complete_empty(self, export: ExportRecord) -> ExportRecord:
+        return await self._record(self._queries["complete_empty_export"], self._held(export))
+
+    async def fail(self, export: ExportRecord, code: ErrorCode, message: str) -> ExportRecord:
+        self._last_progress.pop(export.id, None)
+        return await self._record(
+            self._queries["fail_export"],
+            {**self._held(export), "error_code": code.value, "error_message": message},
+        )
+
+    async def release(self, export: ExportRecord) -> None:
+        """Give the export back (on shutdown): it is re-queued for another runner."""
+        self._last_progress.pop(export.id, None)
+        await self._record(self._queries["release_export"], self._held(export))
+
+    async def reap(self, max_attempts: int) -> list[tuple[UUID, ExportStatus, ExportStatus]]:
+        """Re-queue (or fail, once attempts are used up) exports whose lease expired."""
+        try:
+            async with self._pool.connection() as conn:
+                cursor = await conn.execute(
+                    self._queries["reap_exports"], {"max_attempts": max_attempts}
+                )
+                rows = await cursor.fetchall()
+        except psycopg.Error as error:
+            raise translate_error(error) from error
+        return [(row[0], ExportStatus(row[1]), ExportStatus(row[2])) for row in rows]
+
+    @contextlib.asynccontextmanager
+    async def hold(self, export: ExportRecord) -> AsyncIterator[None]:
+        """Renew the lease in the background while the block runs."""
+        keeper = asyncio.create_task(self._keep_lease(export), name=f"lease-{export.id}")
+        try:
+            yield
+        finally:
+            keeper.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await keeper
+
+    async def _keep_lease(self, export: ExportRecord) -> None:
+        period = max(0.5, self._lease_seconds / 3)
+        while True:
+            await asyncio.sleep(period)
+            try:
+                await self.heartbeat(export)
+            except LeaseLost:
+                return  # the next guarded write of the pipeline says so
+            except BufdirExportError as error:
+                # Keep trying: the lease may survive a short outage.
+                log.warning("export %s: lease not renewed: %s", export.id, error)

@@ -1,0 +1,181 @@
+"""The columns of the activity sheet, compiled: each becomes one small function
+from a row's fields to its cell, with the layout its cells need.
+
+A column that cannot make its cell (a value its enumeration does not know,
+an expression that fails, a required value left empty) raises
+:class:`StepFailed` with ``invalid_config``, naming the column and the
+activity.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Callable
+from datetime import date
+from decimal import ROUND_HALF_UP, Decimal
+from typing import Any
+
+from .._errors import StepFailed
+from .._models import ErrorCode
+from ..core.ports import Activity, CellKind, ColumnLayout
+from .column_config import (
+    EXPRESSION_FIELDS,
+    FIELDS,
+    Column,
+    ConcatTransform,
+    ConstantTransform,
+    DateTransform,
+    EnumTransform,
+    FieldType,
+    NumberTransform,
+    TextTransform,
+    YesNoTransform,
+)
+from .expressions import Expression, ExpressionFailed
+
+__all__ = ["CompiledColumn", "Row", "compile_column", "default_width", "invalid_config"]
+
+Row = dict[str, Any]
+
+
+def invalid_config(problem: str, activity: Activity) -> StepFailed:
+    """The failure of a configuration that cannot map ``activity``."""
+    return StepFailed(ErrorCode.INVALID_CONFIG, f"{problem} (activity {activity.id})")
+
+
+Value = Callable[[Row], object]
+
+
+class CompiledColumn:
+    __slots__ = ("header", "layout", "required", "required_if", "value")
+
+    def __init__(
+        self, layout: ColumnLayout, value: Value, required: bool, required_if: Expression | None
+    ) -> None:
+        self.header = layout.header
+        self.layout = layout
+        self.value = value
+        self.required = required
+        self.required_if = required_if
+
+    def cell(self, row: Row, activity: Activity) -> object:
+        try:
+            value = self.value(row)
+            if (value is None or value == "") and self._is_required(row):
+                raise _ColumnProblem("is required but empty")
+        except (_ColumnProblem, ExpressionFailed) as error:
+            raise invalid_config(f"column {self.header!r}: {error}", activity) from None
+        return value
+
+    def _is_required(self, row: Row) -> bool:
+        return self.required or (self.required_if is not None and self.required_if.holds(row))
+
+
+class _ColumnProblem(Exception):
+    pass
+
+
+def compile_column(column: Column, index: int) -> CompiledColumn:
+    path = f"$.columns[{index}]"
+    required_if = (
+        Expression.compile(column.required_if, path=f"{path}.required_if", fields=EXPRESSION_FIELDS)
+        if column.required_if is not None
+        else None
+    )
+    layout, value = _cell_function(column)
+    width = column.width or default_width(column.header, layout.kind)
+    return CompiledColumn(
+        dataclasses.replace(layout, width=width), value, column.required, required_if
+    )
+
+
+def _cell_function(column: Column) -> tuple[ColumnLayout, Value]:
+    """What the column's cells hold, and how to get one from a row."""
+    transform, header = column.transform, column.header
+    source = column.source or ""
+    text = ColumnLayout(header)
+    if isinstance(transform, ConstantTransform):
+        constant = transform.value
+        return text, lambda row: constant
+    if isinstance(transform, ConcatTransform):
+        sources, separator = tuple(transform.sources), transform.separator
+        return text, lambda row: separator.join(_as_text(row[name]) for name in sources)
+    if isinstance(transform, DateTransform):
+        return ColumnLayout(header, "date", date_format=transform.format), lambda row: row[source]
+    if isinstance(transform, NumberTransform):
+        return _number_function(header, source, transform)
+    if isinstance(transform, EnumTransform):
+        return text, _enum_function(source, transform)
+    if isinstance(transform, YesNoTransform):
+        yes, no = transform.yes, transform.no
+        return text, lambda row: yes if row[source] else no
+    if isinstance(transform, TextTransform):
+        return text, lambda row: _as_text(row[source]) or None
+    return _as_is(header, source)
+
+
+def _as_is(header: str, source: str) -> tuple[ColumnLayout, Value]:
+    """A column without a transform: its field's own type."""
+    match FIELDS[source]:
+        case FieldType.DATE:
+            return ColumnLayout(header, "date"), lambda row: row[source]
+        case FieldType.INTEGER:
+            return ColumnLayout(header, "integer"), lambda row: row[source]
+        case FieldType.DECIMAL:
+            return ColumnLayout(header, "decimal", decimals=2), lambda row: row[source]
+        case FieldType.BOOLEAN:
+            return ColumnLayout(header), lambda row: "Ja" if row[source] else "Nei"
+        case _:
+            return ColumnLayout(header), lambda row: row[source]
+
+
+def _number_function(
+    header: str, source: str, transform: NumberTransform
+) -> tuple[ColumnLayout, Value]:
+    places = Decimal(1).scaleb(-transform.decimals)
+    divisor = transform.divide_by
+
+    def number(row: Row) -> object:
+        value = Decimal(row[source])
+        if divisor is not None:
+            value /= divisor
+        rounded = value.quantize(places, rounding=ROUND_HALF_UP)
+        return int(rounded) if transform.decimals == 0 else rounded
+
+    if transform.decimals == 0:
+        return ColumnLayout(header, "integer"), number
+    return ColumnLayout(header, "decimal", decimals=transform.decimals), number
+
+
+def _enum_function(source: str, transform: EnumTransform) -> Value:
+    values, default = dict(transform.values), transform.default
+
+    def lookup(row: Row) -> object:
+        key = _enum_key(row[source])
+        label = values.get(key, default)
+        if label is None:
+            raise _ColumnProblem(f"no value for {key!r} in its enumeration")
+        return label
+
+    return lookup
+
+
+def _enum_key(value: object) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return _as_text(value)
+
+
+def _as_text(value: object) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "Ja" if value else "Nei"
+    if isinstance(value, date):
+        return value.strftime("%d.%m.%Y")
+    return str(value)
+
+
+def default_width(header: str, kind: CellKind) -> int:
+    least = 12 if kind == "date" else 8
+    return max(least, min(40, len(header) + 4))

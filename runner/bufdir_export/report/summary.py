@@ -1,0 +1,145 @@
+"""The summary sheet, built while the rows are mapped: one accumulator per
+group and aggregate, finished into a :class:`SummaryTable` at the end."""
+
+from __future__ import annotations
+
+from decimal import ROUND_HALF_UP, Decimal
+from typing import Any
+
+from ..core.ports import CellKind, ColumnLayout, SummaryTable
+from .column_config import FIELDS, FieldType, Summary, SummaryColumn
+from .columns import Row, default_width
+
+__all__ = ["SummaryBuilder"]
+
+
+class _Aggregate:
+    """One aggregate column: which rows it takes, and what it makes of them."""
+
+    __slots__ = ("decimals", "kind", "source", "where")
+
+    def __init__(self, column: SummaryColumn) -> None:
+        self.kind = column.aggregate
+        self.source = column.source
+        self.where = tuple(
+            (name, frozenset(value) if isinstance(value, list) else frozenset([value]))
+            for name, value in column.where.items()
+        )
+        self.decimals = column.decimals
+
+
+class SummaryBuilder:
+    def __init__(self, spec: Summary) -> None:
+        self._spec = spec
+        self._group_by = tuple(spec.group_by)
+        self._aggregates = [
+            _Aggregate(column) for column in spec.columns if column.aggregate is not None
+        ]
+        # group key -> one accumulator per aggregate (an int, a Decimal, or a set)
+        self._groups: dict[tuple[Any, ...], list[Any]] = {}
+        self._distinct_totals: list[set[Any]] = [set() for _ in self._aggregates]
+        # Aggregates share their filters: each distinct one is tested once per row.
+        self._filters = list(dict.fromkeys(aggregate.where for aggregate in self._aggregates))
+        self._plan = [
+            (index, aggregate.kind, aggregate.source or "", self._filters.index(aggregate.where))
+            for index, aggregate in enumerate(self._aggregates)
+        ]
+
+    def add(self, row: Row) -> None:
+        key = tuple(row[name] for name in self._group_by)
+        sums = self._groups.get(key)
+        if sums is None:
+            sums = self._groups[key] = [_empty(aggregate) for aggregate in self._aggregates]
+        passed = [all(row[name] in allowed for name, allowed in where) for where in self._filters]
+        for index, kind, source, which in self._plan:
+            if not passed[which]:
+                continue
+            if kind == "count":
+                sums[index] += 1
+            elif kind == "sum":
+                sums[index] += row[source]
+            else:
+                value = row[source]
+                sums[index].add(value)
+                self._distinct_totals[index].add(value)
+
+    def table(self) -> SummaryTable:
+        spec = self._spec
+        layouts = [_summary_layout(column) for column in spec.columns]
+        rows: list[list[object]] = []
+        totals = [_empty(aggregate) for aggregate in self._aggregates]
+        for key in sorted(self._groups, key=_sortable):
+            sums = self._groups[key]
+            by_name = dict(zip(self._group_by, key, strict=True))
+            cells: list[object] = []
+            aggregate_index = 0
+            for column in spec.columns:
+                if column.key is not None:
+                    cells.append(by_name[column.key])
+                    continue
+                value = sums[aggregate_index]
+                cells.append(_finish(self._aggregates[aggregate_index], value))
+                if not isinstance(value, set):
+                    totals[aggregate_index] += value
+                aggregate_index += 1
+            rows.append(cells)
+        total_cells: list[object] = []
+        aggregate_index = 0
+        for column in spec.columns:
+            if column.key is not None:
+                total_cells.append(spec.totals_label if not total_cells else None)
+                continue
+            aggregate = self._aggregates[aggregate_index]
+            value = (
+                self._distinct_totals[aggregate_index]
+                if aggregate.kind == "count_distinct"
+                else totals[aggregate_index]
+            )
+            total_cells.append(_finish(aggregate, value))
+            aggregate_index += 1
+        return SummaryTable(columns=layouts, rows=rows, totals=total_cells)
+
+
+def _empty(aggregate: _Aggregate) -> Any:
+    return set() if aggregate.kind == "count_distinct" else 0
+
+
+def _finish(aggregate: _Aggregate, value: Any) -> object:
+    if isinstance(value, set):
+        return len(value)
+    if aggregate.decimals is not None:
+        return Decimal(value).quantize(Decimal(1).scaleb(-aggregate.decimals), ROUND_HALF_UP)
+    return value
+
+
+def _sortable(key: tuple[Any, ...]) -> tuple[tuple[bool, str], ...]:
+    # Mixed and missing values sort without comparing across types.
+    return tuple(
+        (part is None, f"{part:010d}" if isinstance(part, int) else str(part)) for part in key
+    )
+
+
+def _summary_layout(column: SummaryColumn) -> ColumnLayout:
+    kind: CellKind
+    decimals = 0
+    if column.key is not None:
+        field = FIELDS[column.key]
+        kind = (
+            "integer"
+            if field is FieldType.INTEGER
+            else "date"
+            if field is FieldType.DATE
+            else "text"
+        )
+    elif column.decimals:
+        kind, decimals = "decimal", column.decimals
+    elif column.aggregate == "sum" and FIELDS[column.source or ""] is FieldType.DECIMAL:
+        kind, decimals = "decimal", 2
+    else:
+        kind = "integer"
+    return ColumnLayout(
+        header=column.header,
+        kind=kind,
+        decimals=decimals,
+        width=default_width(column.header, kind),
+    )

@@ -1,0 +1,177 @@
+"""The composition root of a runner: every service wired from the settings.
+
+Constructing :class:`RunnerApp` connects to nothing and creates no file;
+:meth:`RunnerApp.open` opens the pool (and the download server for local
+storage), and :meth:`RunnerApp.close` closes everything again.
+"""
+
+from __future__ import annotations
+
+import secrets
+import shutil
+import tempfile
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+import psycopg
+from psycopg_pool import AsyncConnectionPool, PoolTimeout
+
+from ._errors import ConfigurationError, DatabaseUnavailable
+from ._settings import Settings
+from .core.pipeline import ExportPipeline
+from .core.ports import AttachmentStore, Storage
+from .core.runner import Runner
+from .postgres.activities import PostgresActivities
+from .postgres.column_mapper import PostgresColumnMapper
+from .postgres.listener import PostgresListener
+from .postgres.queries import Queries, load_queries
+from .postgres.runner_audit import PostgresAudit
+from .report.bundler import ZipBundler
+from .report.file_generator import StreamingFileGenerator
+from .report.plugins import PluginRegistry
+from .storage.download_server import DownloadServer
+from .storage.local_storage import LocalStorage
+from .storage.signing import UrlSigner
+from .storage.supabase_storage import SupabaseStorage
+
+__all__ = ["RunnerApp"]
+
+
+class RunnerApp:
+    """A runner and what it needs, for one database."""
+
+    def __init__(
+        self,
+        settings: Settings,
+        conninfo: str,
+        *,
+        serve_downloads: bool = True,
+        queries: Queries | None = None,
+        plugins: PluginRegistry | None = None,
+    ) -> None:
+        self.settings = settings
+        self._queries = queries or load_queries()
+        # Created by the first file written into it; removed by close().
+        self._work_dir = Path(tempfile.gettempdir()) / f"bufdir-export-{secrets.token_hex(8)}"
+        self.pool: AsyncConnectionPool[Any] = AsyncConnectionPool(
+            conninfo,
+            min_size=1,
+            max_size=settings.concurrency + 2,
+            configure=self._configure,
+            check=AsyncConnectionPool.check_connection,
+            reconnect_timeout=0,  # keep trying: the database may come back
+            timeout=settings.connect_timeout_seconds,
+            open=False,
+            name="bufdir-export",
+        )
+        lease = timedelta(seconds=settings.lease_seconds)
+        self.audit = PostgresAudit(
+            self.pool, self._queries, runner_id=settings.runner_id, lease=lease
+        )
+        self.activities = PostgresActivities(self.pool, self._queries)
+        self._url_signer: UrlSigner | None = None
+        self.local_storage: LocalStorage | None = None
+        self.download_server: DownloadServer | None = None
+        self.storage: Storage
+        attachments: AttachmentStore
+        if settings.storage_backend == "supabase":
+            supabase = _supabase_storage(settings)
+            self.storage = attachments = supabase
+        else:
+            self._url_signer = _url_signer(settings)
+            self.local_storage = LocalStorage(settings.storage_dir, self._url_signer)
+            self.storage = attachments = self.local_storage
+            if serve_downloads:
+                self.download_server = DownloadServer(
+                    self.local_storage, self._url_signer, host=_host(settings), port=_port(settings)
+                )
+        self.public_url = settings.download_base_url
+        self.pipeline = ExportPipeline(
+            audit=self.audit,
+            activities=self.activities,
+            mapper=PostgresColumnMapper(
+                self.pool, self._queries, plugins or PluginRegistry.installed()
+            ),
+            generator=StreamingFileGenerator(self._work_dir),
+            bundler=ZipBundler(self.activities, attachments, self._work_dir),
+            storage=self.storage,
+            url_ttl=settings.signed_url_ttl,
+        )
+        self.listener = PostgresListener(
+            conninfo, self._queries, connect_timeout=settings.connect_timeout_seconds
+        )
+        self.runner = Runner(
+            self.pipeline,
+            self.audit,
+            self.listener,
+            concurrency=settings.concurrency,
+            poll_interval=settings.poll_interval_seconds,
+            reap_interval=settings.reap_interval_seconds,
+            max_attempts=settings.max_attempts,
+            grace=settings.shutdown_grace_seconds,
+        )
+
+    async def _configure(self, conn: psycopg.AsyncConnection[Any]) -> None:
+        if self.settings.db_role is not None:
+            await conn.execute(self._queries["act_as_runner_role"], {"role": self.settings.db_role})
+        await conn.commit()
+
+    async def open(self) -> None:
+        timeout = self.settings.connect_timeout_seconds
+        try:
+            await self.pool.open(wait=True, timeout=timeout)
+        except PoolTimeout:
+            await self.pool.close()
+            raise DatabaseUnavailable(
+                f"cannot connect to the database within {timeout:g} s"
+                " (check DATABASE_URL and that the server is up)"
+            ) from None
+        if self.download_server is not None and self._url_signer is not None:
+            started = await self.download_server.start()
+            if _port(self.settings) == 0:  # a free port was taken: link to it
+                self._url_signer.base_url = started
+                self.public_url = started
+
+    async def close(self) -> None:
+        if self.download_server is not None:
+            await self.download_server.stop()
+        await self.pool.close()
+        if isinstance(self.storage, SupabaseStorage):
+            await self.storage.aclose()
+        shutil.rmtree(self._work_dir, ignore_errors=True)
+
+
+def _url_signer(settings: Settings) -> UrlSigner:
+    if settings.signing_secret is None:
+        raise ConfigurationError(
+            "local storage signs its download URLs: set BUFDIR_EXPORT_SIGNING_SECRET "
+            "(at least 32 bytes)"
+        )
+    return UrlSigner(
+        settings.signing_secret.get_secret_value().encode(), settings.download_base_url
+    )
+
+
+def _supabase_storage(settings: Settings) -> SupabaseStorage:
+    url, key = settings.supabase_url, settings.supabase_service_key
+    if url is None or key is None:
+        raise ConfigurationError("Supabase Storage needs SUPABASE_URL and its service key")
+    return SupabaseStorage(
+        url,
+        key.get_secret_value(),
+        export_bucket=settings.export_bucket,
+        attachment_bucket=settings.attachment_bucket,
+    )
+
+
+def _host(settings: Settings) -> str:
+    return urlsplit(settings.download_base_url).hostname or "127.0.0.1"
+
+
+def _port(settings: Settings) -> int:
+    address = urlsplit(settings.download_base_url)
+    if address.port is not None:
+        return address.port  # 0: any free port
+    return 443 if address.scheme == "https" else 80

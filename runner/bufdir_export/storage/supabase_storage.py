@@ -1,0 +1,246 @@
+"""Supabase Storage: the export files in a private bucket, signed URLs from the Storage API.
+
+Uploads overwrite (``x-upsert``), so an export run again after a lost lease
+stores its file at the same path. Timeouts, connection errors, 429 and 5xx
+are retried a few times with exponential backoff and then raise
+:class:`~bufdir_export.StorageUnavailable`; any other refusal raises
+:class:`~bufdir_export.StorageError` at once, without a retry.
+
+Messages name the operation, the bucket and path, and the HTTP status; never
+the service key, a header or a signed URL. storage3's own exceptions carry
+the server's answer (which may echo anything) and httpx's the request, so
+they are never chained: every error is raised outside the handler that
+caught the original, with neither ``__cause__`` nor ``__context__``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from datetime import UTC, datetime, timedelta
+from types import TracebackType
+from typing import Self, TypeVar
+from urllib.parse import parse_qs, urlsplit, urlunsplit
+
+import httpx
+from storage3 import AsyncStorageClient
+from storage3.exceptions import StorageApiError
+from storage3.types import FileOptions
+from storage3.utils import StorageException
+
+from .._errors import StorageError, StorageUnavailable
+from .._paths import is_attachment_path, is_export_file_path
+from ..core.ports import GeneratedFile, SignedUrl
+from ..core.retry import retry_transient
+
+__all__ = ["SupabaseStorage"]
+
+T = TypeVar("T")
+
+# What a storage3 call may raise when the store, or the way to it, fails:
+# its own errors, httpx's, and the JSON and validation errors (both
+# ValueError) or KeyError of an answer that is not what was expected.
+_FAULTS = (StorageException, httpx.HTTPError, ValueError, KeyError)
+
+
+class SupabaseStorage:
+    """:class:`~bufdir_export.core.ports.Storage` and
+    :class:`~bufdir_export.core.ports.AttachmentStore` on Supabase Storage.
+
+    ``timeout_seconds`` bounds each step of a request (connecting, each read,
+    each write), not a whole transfer, so a large upload that keeps moving is
+    never cut off. ``attempts`` counts the first try; the waits between tries
+    start at ``first_wait`` seconds and double up to ``max_wait``.
+
+    It holds an HTTP connection pool: close it with :meth:`aclose`, or use it
+    as an ``async with`` block.
+    """
+
+    def __init__(
+        self,
+        url: str,
+        service_key: str,
+        *,
+        export_bucket: str,
+        attachment_bucket: str,
+        attempts: int = 3,
+        timeout_seconds: float = 30.0,
+        first_wait: float = 0.05,
+        max_wait: float = 1.0,
+    ) -> None:
+        address = urlsplit(url)
+        if address.scheme not in ("http", "https") or not address.netloc:
+            raise ValueError("the Supabase URL must be an http(s) address")
+        if address.query or address.fragment:
+            raise ValueError("the Supabase URL must have no query or fragment")
+        if not service_key:
+            raise ValueError("the Supabase service key is empty")
+        if not export_bucket or not attachment_bucket:
+            raise ValueError("both bucket names are needed")
+        if attempts < 1:
+            raise ValueError("attempts must be at least 1")
+        if timeout_seconds <= 0 or first_wait < 0 or max_wait < 0:
+            raise ValueError("the timeout must be positive and the waits not negative")
+
+        self._url = url.rstrip("/")
+        # With the trailing slash: storage3 warns (UserWarning) without it.
+        self._storage_url = f"{self._url}/storage/v1/"
+        self._export_bucket = export_bucket
+        self._attachment_bucket = attachment_bucket
+        self._attempts = attempts
+        self._first_wait = first_wait
+        self._max_wait = max_wait
+        # Our own client: storage3's default one follows redirects (and would
+        # send the key along) and asks for HTTP/2. The key goes in storage3's
+        # per-request headers only.
+        self._http = httpx.AsyncClient(
+            timeout=httpx.Timeout(timeout_seconds), follow_redirects=False
+        )
+        self._client = AsyncStorageClient(
+            self._storage_url,
+            {"apikey": service_key, "Authorization": f"Bearer {service_key}"},
+            http_client=self._http,
+        )
+
+    def __repr__(self) -> str:
+        return (
+            f"SupabaseStorage({self._url!r}, export_bucket={self._export_bucket!r}, "
+            f"attachment_bucket={self._attachment_bucket!r})"
+        )
+
+    async def aclose(self) -> None:
+        """Close the connection pool; the object is of no use afterwards."""
+        await self._http.aclose()
+
+    async def __aenter__(self) -> Self:
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        await self.aclose()
+
+    # Storage -------------------------------------------------------------------
+
+    async def upload(self, path: str, file: GeneratedFile) -> None:
+        """Store ``file`` at ``path`` in the export bucket, replacing what is there."""
+        if not is_export_file_path(path):
+            raise ValueError(f"not an export file path: {path!r}")
+        options: FileOptions = {
+            "content-type": file.content_type,
+            "upsert": "true",
+            # Supabase sends "max-age=<this>": a re-run's file replaces the old one.
+            "cache-control": "0",
+        }
+        bucket = self._client.from_(self._export_bucket)
+        # Given a path, storage3 opens the file afresh on each attempt and httpx
+        # sends it as multipart in 64 KiB reads: it is never wholly in memory.
+        await self._call(
+            "storing",
+            self._export_bucket,
+            path,
+            lambda: bucket.upload(path, file.path, options),
+        )
+
+    async def sign(self, path: str, ttl: timedelta) -> SignedUrl:
+        """A URL that fetches ``path`` from the export bucket until ``ttl`` from now."""
+        if not is_export_file_path(path):
+            raise ValueError(f"not an export file path: {path!r}")
+        seconds = int(ttl.total_seconds())
+        if seconds < 1:
+            raise ValueError(f"a signed URL must be valid for a second at least, not {ttl}")
+        # Taken before the request: the store's own clock starts a little later,
+        # so the link works at least until then.
+        expires_at = datetime.now(UTC).replace(microsecond=0) + timedelta(seconds=seconds)
+        bucket = self._client.from_(self._export_bucket)
+        signed = await self._call(
+            "signing",
+            self._export_bucket,
+            path,
+            lambda: bucket.create_signed_url(path, seconds),
+        )
+        # The API answers "/object/sign/<bucket>/<path>?token=..."; storage3
+        # resolves that against <url>/storage/v1/. Anything else (an absolute
+        # or protocol-relative answer, another object, no token) is refused
+        # rather than handed out.
+        url = signed.get("signedURL") or ""
+        if not self._is_signed_url_of(path, url):
+            raise StorageError(
+                f"signing {self._export_bucket}/{path} failed: "
+                "the answer held no signed URL of that file"
+            )
+        return SignedUrl(url=url, expires_at=expires_at)
+
+    def _is_signed_url_of(self, path: str, url: str) -> bool:
+        parts = urlsplit(url)
+        where = urlunsplit((parts.scheme, parts.netloc, parts.path, "", ""))
+        expected = f"{self._storage_url}object/sign/{self._export_bucket}/{path}"
+        return where == expected and bool(parse_qs(parts.query).get("token"))
+
+    # AttachmentStore -----------------------------------------------------------
+
+    async def read_attachment(self, storage_path: str) -> bytes:
+        """The bytes of ``storage_path`` in the attachment bucket."""
+        if not is_attachment_path(storage_path):
+            raise ValueError(f"not an attachment path: {storage_path!r}")
+        bucket = self._client.from_(self._attachment_bucket)
+        return await self._call(
+            "reading",
+            self._attachment_bucket,
+            storage_path,
+            lambda: bucket.download(storage_path),
+        )
+
+    # --------------------------------------------------------------------------
+
+    async def _call(
+        self, operation: str, bucket: str, path: str, call: Callable[[], Awaitable[T]]
+    ) -> T:
+        what = f"{operation} {bucket}/{path}"
+
+        async def once() -> T:
+            try:
+                return await call()
+            except _FAULTS as error:
+                failure = _translate(what, error)
+            # Raised here, outside the handler: no __context__ to leak through.
+            raise failure
+
+        return await retry_transient(
+            once, attempts=self._attempts, first_wait=self._first_wait, max_wait=self._max_wait
+        )
+
+
+def _translate(what: str, error: BaseException) -> StorageError:
+    """Our exception for ``error``, naming only the operation, path and status."""
+    if isinstance(error, httpx.TimeoutException):
+        return StorageUnavailable(f"{what} failed: timed out")
+    if isinstance(error, httpx.TransportError):
+        return StorageUnavailable(f"{what} failed: {type(error).__name__}")
+    status = _http_status(error)
+    if status is not None:
+        kind = StorageUnavailable if status == 429 or status >= 500 else StorageError
+        return kind(f"{what} failed: HTTP {status}")
+    return StorageError(f"{what} failed: unexpected answer ({type(error).__name__})")
+
+
+def _http_status(error: BaseException) -> int | None:
+    """The HTTP status of the answer behind ``error``.
+
+    storage3's ``StorageApiError.status`` is the ``statusCode`` of the JSON
+    body, which Supabase does not keep equal to the HTTP status (a missing
+    object is HTTP 400 with ``"statusCode": "404"``); the response itself is
+    on the ``HTTPStatusError`` it chains. The body's value is the fallback.
+    """
+    seen: set[int] = set()
+    link: BaseException | None = error
+    while link is not None and id(link) not in seen:
+        seen.add(id(link))
+        if isinstance(link, httpx.HTTPStatusError):
+            return link.response.status_code
+        link = link.__cause__ or link.__context__
+    if isinstance(error, StorageApiError) and str(error.status).isdigit():
+        return int(error.status)
+    return None
