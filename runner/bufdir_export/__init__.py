@@ -1,15 +1,28 @@
 """Bufdir annual report exports, driven by a state machine in PostgreSQL.
 
-The public API: the client (:class:`ClientApp` wires the export service, the
-audit log and the UI controller from the settings), the typed records it
-returns, the migrator, the embedded server, and the exceptions (see
-:mod:`bufdir_export._errors` for the hierarchy).
+The public API, for an app or a script that asks for exports and for a
+plugin author:
+
+- the client: :class:`ClientApp` wires the export service, the audit log
+  and the UI controller from one frozen :class:`Settings`; the services
+  are the interfaces :class:`ExportService`, :class:`ExportWatch` and
+  :class:`AuditLog`;
+- the UI controller (:class:`ExportController`) and its states;
+- the typed records and results the client returns;
+- the plugin contract (:class:`CountingPlugin`, :class:`PluginPass`,
+  :class:`Verdict`; see ``docs/plugins.md``);
+- the exceptions, as one hierarchy (see :mod:`bufdir_export._errors`).
+
+Everything else (the runner, the adapters, the command line, the tooling)
+lives in the subpackages and may change between releases; ``docs/design.md``
+describes them.
 """
 
 from ._errors import (
     AuditAppendOnly,
     BufdirExportError,
     ConfigurationError,
+    ConfigVersionKept,
     DatabaseError,
     DatabaseUnavailable,
     EmbeddedPostgresError,
@@ -17,7 +30,6 @@ from ._errors import (
     ExportNotFound,
     ExportRejected,
     InvalidColumnConfig,
-    InvalidRequest,
     InvalidTransition,
     LeaseLost,
     LeaseNotExpired,
@@ -29,6 +41,8 @@ from ._errors import (
     StorageError,
     StorageUnavailable,
     TransactionConflict,
+    UsageError,
+    ValueRejected,
     WaitTimedOut,
 )
 from ._models import (
@@ -49,9 +63,7 @@ from ._settings import Settings
 from .client.client_app import ClientApp
 from .client.controller import ExportController, ExportState, Failed, Loading, Succeeded
 from .client.services import AuditLog, ExportService, ExportWatch
-from .postgres.queries import Queries, load_queries
-from .tools.embedded import EmbeddedPostgres
-from .tools.migrations import Migration, MigrationReport, discover_migrations, migrate
+from .report.plugins import CountingPlugin, PluginPass, Verdict
 
 __all__ = [
     "AuditAppendOnly",
@@ -60,10 +72,11 @@ __all__ = [
     "BufdirExportError",
     "Caller",
     "ClientApp",
+    "ConfigVersionKept",
     "ConfigurationError",
+    "CountingPlugin",
     "DatabaseError",
     "DatabaseUnavailable",
-    "EmbeddedPostgres",
     "EmbeddedPostgresError",
     "ErrorCode",
     "ExportController",
@@ -84,16 +97,13 @@ __all__ = [
     "ExportWatch",
     "Failed",
     "InvalidColumnConfig",
-    "InvalidRequest",
     "InvalidTransition",
     "LeaseLost",
     "LeaseNotExpired",
     "Loading",
-    "Migration",
     "MigrationError",
-    "MigrationReport",
     "PermissionDenied",
-    "Queries",
+    "PluginPass",
     "RequestImmutable",
     "RunnerOwnedColumn",
     "Settings",
@@ -102,8 +112,8 @@ __all__ = [
     "StorageUnavailable",
     "Succeeded",
     "TransactionConflict",
+    "UsageError",
+    "ValueRejected",
+    "Verdict",
     "WaitTimedOut",
-    "discover_migrations",
-    "load_queries",
-    "migrate",
 ]

@@ -3,31 +3,39 @@
 ::
 
     BufdirExportError
+    ├── UsageError                  the caller asked for something malformed or unknown
     ├── ConfigurationError          settings that cannot work
-    ├── EmbeddedPostgresError       the private throwaway server failed to start
     ├── InvalidColumnConfig         a column configuration is wrong (``path``, ``problem``)
-    ├── MigrationError              a migration file failed; nothing of it was applied
+    ├── ExportNotFound              no such export among those the caller may see (``export_id``)
     ├── StepFailed                  a pipeline step failed for a reason it names (``code``)
+    ├── WaitTimedOut                a watch reached its timeout; the export goes on
     ├── StorageError                the file store refused or failed a request
     │   └── StorageUnavailable      it did not answer, timed out, or answered 5xx
-    ├── WaitTimedOut                a watch reached its timeout; the export goes on
-    └── DatabaseError               the database said no (``sqlstate``, ``constraint``)
+    ├── EmbeddedPostgresError       the private throwaway server failed to start
+    ├── MigrationError              a migration file failed; nothing of it was applied
+    └── DatabaseError               the database refused or failed a statement (``sqlstate``)
         ├── DatabaseUnavailable     cannot connect, or the connection was lost
         ├── TransactionConflict     40001/40P01: serialization failure or deadlock
-        └── ExportRejected          the export contract refused the request
+        └── ExportRejected          the export contract refused the statement
             ├── InvalidTransition   XB001: that status may not follow this one
             ├── RequestImmutable    XB002: the request never changes after insert
             ├── ExportFinished      XB003: a terminal export never changes again
             ├── RunnerOwnedColumn   XB004: a client set what the runner owns
             ├── LeaseNotExpired     XB005: re-queue before the lease expired
             ├── AuditAppendOnly     XB006: audit records are never changed or deleted
-            ├── ExportNotFound      XB007: no such export among the caller's
             ├── LeaseLost           XB008: a runner no longer holds the export
+            ├── ConfigVersionKept   XB009: a saved column configuration never changes
             ├── PermissionDenied    42501: RLS or a grant refused it
-            └── InvalidRequest      class 22 and 23: bad period, format, organisation...
+            └── ValueRejected       class 22 and 23: bad period, format, organisation...
 
-Database errors are translated in one place, :mod:`bufdir_export.postgres.error_translation`,
-by SQLSTATE and constraint name, never by message text.
+A usage mistake (:class:`UsageError`) is found before the database is asked,
+or by a lookup that found nothing by the name given; a refusal by the
+database is a :class:`DatabaseError` whose class follows its SQLSTATE; a
+missing export is :class:`ExportNotFound` whether the database said so
+(XB007) or a read simply found no row; a failed step is :class:`StepFailed`.
+Database errors are translated in one place,
+:mod:`bufdir_export.postgres.error_translation`, by SQLSTATE and constraint
+name, never by message text.
 
 :data:`TRANSIENT` names the kinds worth retrying: the same request may well
 succeed a moment later.
@@ -43,6 +51,7 @@ __all__ = [
     "TRANSIENT",
     "AuditAppendOnly",
     "BufdirExportError",
+    "ConfigVersionKept",
     "ConfigurationError",
     "DatabaseError",
     "DatabaseUnavailable",
@@ -51,7 +60,6 @@ __all__ = [
     "ExportNotFound",
     "ExportRejected",
     "InvalidColumnConfig",
-    "InvalidRequest",
     "InvalidTransition",
     "LeaseLost",
     "LeaseNotExpired",
@@ -63,12 +71,20 @@ __all__ = [
     "StorageError",
     "StorageUnavailable",
     "TransactionConflict",
+    "UsageError",
+    "ValueRejected",
     "WaitTimedOut",
 ]
 
 
 class BufdirExportError(Exception):
     """Base of every exception this package raises on purpose."""
+
+
+class UsageError(BufdirExportError):
+    """The caller asked for something malformed (a date that does not exist, an
+    id that is not a UUID) or unknown (a user or organisation by a name that
+    names none). Nothing was written."""
 
 
 class ConfigurationError(BufdirExportError):
@@ -118,6 +134,20 @@ class StorageError(BufdirExportError):
 
 class StorageUnavailable(StorageError):
     """The file store did not answer, timed out, or answered 5xx. Usually transient."""
+
+
+class ExportNotFound(BufdirExportError):
+    """No such export among those the caller may see or act on: the database
+    said so (``sqlstate`` XB007), or a read found no row (``sqlstate`` None).
+    ``export_id`` is the export asked for, where the raiser knows it."""
+
+    def __init__(
+        self, message: str, *, export_id: UUID | None = None, sqlstate: str | None = None
+    ) -> None:
+        super().__init__(message)
+        self.message = message
+        self.export_id = export_id
+        self.sqlstate = sqlstate
 
 
 class WaitTimedOut(BufdirExportError):
@@ -185,20 +215,21 @@ class AuditAppendOnly(ExportRejected):
     """XB006: audit records and their events are never updated, deleted or truncated."""
 
 
-class ExportNotFound(ExportRejected):
-    """XB007: no such export among those the caller may act on."""
-
-
 class LeaseLost(ExportRejected):
     """XB008: the runner no longer holds this export (lease expired, or cancelled)."""
+
+
+class ConfigVersionKept(ExportRejected):
+    """XB009: a saved column configuration never changes (only which one is active)."""
 
 
 class PermissionDenied(ExportRejected):
     """42501: row-level security or a missing grant refused the statement."""
 
 
-class InvalidRequest(ExportRejected):
-    """A value the database does not accept: a check, a foreign key, a type."""
+class ValueRejected(ExportRejected):
+    """Class 22 or 23: a value the database does not accept (a check, a foreign
+    key, a type); ``constraint`` names the check where there is one."""
 
 
 TRANSIENT: tuple[type[BufdirExportError], ...] = (

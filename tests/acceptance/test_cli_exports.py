@@ -176,35 +176,37 @@ async def test_reap_requeues_an_export_whose_runner_went_away(
 
 
 @pytest.mark.parametrize(
-    ("args", "fragments"),
+    ("args", "code", "fragments"),
     [
         (("request", "--org", "nhf", "--from", "2025-13-01", "--to", "2025-12-31",
-          "--as", "admin@nhf.example"), ("--from must be a date", "'2025-13-01'")),
+          "--as", "admin@nhf.example"), 2, ("--from must be a date", "'2025-13-01'")),
         (("request", "--org", "nhf", "--from", "2025-12-31", "--to", "2025-01-01",
-          "--as", "admin@nhf.example"), ("ends (2025-01-01) before it starts",)),
+          "--as", "admin@nhf.example"), 2, ("ends (2025-01-01) before it starts",)),
         (("request", "--org", "nhf", "--from", "2024-01-01", "--to", "2025-12-31",
-          "--as", "admin@nhf.example"), ("longer than one year",)),
+          "--as", "admin@nhf.example"), 2, ("longer than one year",)),
         (("request", "--org", "nope", *YEAR, "--as", "admin@nhf.example"),
-         ("no organisation 'nope' among the user's",)),
+         2, ("no organisation 'nope' among the user's",)),
         (("request", "--org", "hlf", *YEAR, "--as", "admin@nhf.example"),
-         ("no organisation 'hlf' among the user's",)),
-        (("request", "--org", "nhf", *YEAR), ("--as is required",)),
+         2, ("no organisation 'hlf' among the user's",)),
+        (("request", "--org", "nhf", *YEAR), 2, ("--as is required",)),
         (("request", "--org", "nhf", *YEAR, "--as", "nobody@nowhere.example"),
-         ("no user signs in as 'nobody@nowhere.example'",)),
+         2, ("no user signs in as 'nobody@nowhere.example'",)),
         (("request", "--org", "nhf", *YEAR, "--format", "pdf", "--as", "admin@nhf.example"),
-         ("Invalid value for '--format'",)),
-        (("request", "--org", "nhf"), ("Missing option '--from'",)),
-        (("status", "not-an-id"), ("an export is named by its id",)),
-        (("status", str(uuid.UUID(int=7))), ("not found",)),
-        (("audit", "list", "--since", "yesterday"), ("--since must be a date",)),
-        (("audit", "list", "--status", "done"), ("Invalid value for '--status'",)),
+         2, ("Invalid value for '--format'",)),
+        (("request", "--org", "nhf"), 2, ("Missing option '--from'",)),
+        (("status", "not-an-id"), 2, ("an export is named by its id",)),
+        (("status", str(uuid.UUID(int=7))), 1, ("not found",)),
+        (("audit", "list", "--since", "yesterday"), 2, ("--since must be a date",)),
+        (("audit", "list", "--status", "done"), 2, ("Invalid value for '--status'",)),
     ],
 )  # fmt: skip
 async def test_every_mistake_is_one_line(
-    database: str, args: tuple[str, ...], fragments: tuple[str, ...]
+    database: str, args: tuple[str, ...], code: int, fragments: tuple[str, ...]
 ) -> None:
+    """A usage mistake exits 2 (as the shell's own usage errors do), anything else 1."""
     run = await bufdir_export(*args, database_url=database)
     assert_one_line_error(run, *fragments)
+    assert run.code == code, run.err
 
 
 async def test_an_unreachable_database_is_one_line_for_the_client_commands() -> None:

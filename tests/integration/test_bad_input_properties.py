@@ -18,7 +18,7 @@ from hypothesis import strategies as st
 from psycopg.types.json import Jsonb
 from pydantic import ValidationError
 
-from bufdir_export._errors import InvalidColumnConfig, InvalidRequest, PermissionDenied
+from bufdir_export._errors import InvalidColumnConfig, PermissionDenied, ValueRejected
 from bufdir_export._models import Caller, ExportRequest
 from bufdir_export.client.export_client import PostgresExportClient
 from bufdir_export.postgres.queries import Queries
@@ -146,7 +146,7 @@ async def test_the_client_refuses_clearly_or_asks_as_the_user(
         return
     try:
         watch = await client.start_export(request)
-    except (InvalidRequest, PermissionDenied) as error:
+    except (ValueRejected, PermissionDenied) as error:
         assert str(error)
         assert await _count(conn) == before
         return

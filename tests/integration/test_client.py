@@ -15,8 +15,8 @@ from bufdir_export._errors import (
     DatabaseUnavailable,
     ExportFinished,
     ExportNotFound,
-    InvalidRequest,
     PermissionDenied,
+    UsageError,
     WaitTimedOut,
 )
 from bufdir_export._models import (
@@ -116,7 +116,7 @@ async def test_a_user_of_another_organisation_is_refused_clearly(
     with pytest.raises(PermissionDenied, match="not a member") as refused:
         await client.start_export(ExportRequest(organisation_id=ORGS["hlf"], **YEAR_2025))
     assert refused.value.sqlstate == "42501"
-    with pytest.raises(InvalidRequest, match="no organisation 'hlf' among the user's"):
+    with pytest.raises(UsageError, match="no organisation 'hlf' among the user's"):
         await client.organisation_id("hlf")
     assert await client.organisation_id("nhf") == ORGS["nhf"]
     cursor = await conn.execute(

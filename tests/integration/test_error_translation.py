@@ -8,13 +8,16 @@ import psycopg
 import pytest
 
 from bufdir_export import (
+    ConfigVersionKept,
+    DatabaseError,
     DatabaseUnavailable,
     ExportFinished,
-    InvalidRequest,
+    ExportNotFound,
     InvalidTransition,
     LeaseNotExpired,
     PermissionDenied,
     RunnerOwnedColumn,
+    ValueRejected,
 )
 from bufdir_export.postgres.error_translation import translate_error
 from tests.integration.contract import World, act_as, new_export, update_to
@@ -60,7 +63,7 @@ async def test_contract_errors_become_their_own_exceptions(
     assert isinstance(requeue, LeaseNotExpired)
     assert isinstance(finished, ExportFinished)
     assert isinstance(forged, RunnerOwnedColumn)
-    assert isinstance(period, InvalidRequest)
+    assert isinstance(period, ValueRejected)
     assert period.constraint == "bufdir_export_audit_period_order_check"
 
 
@@ -90,3 +93,35 @@ async def test_an_unreachable_server_is_unavailable_and_says_no_password() -> No
     translated = translate_error(raised.value)
     assert isinstance(translated, DatabaseUnavailable)
     assert "sekrit-password" not in str(translated)
+
+
+async def test_a_missing_export_is_not_a_database_error(
+    conn: psycopg.AsyncConnection[Any], world: World
+) -> None:
+    """XB007 says the export is not among the caller's: ExportNotFound, like a read
+    that found no row, so that ``except DatabaseError`` catches refusals only."""
+    theirs = await new_export(conn, world)
+    try:
+        async with conn.transaction():
+            await act_as(conn, "authenticated", world.member_a2)
+            await conn.execute("select public.cancel_bufdir_export(%s)", [theirs])
+    except psycopg.Error as error:
+        missing = translate_error(error)
+    else:
+        pytest.fail("a user cancelled another user's export")
+    assert isinstance(missing, ExportNotFound)
+    assert not isinstance(missing, DatabaseError)
+    assert missing.sqlstate == "XB007"
+
+
+async def test_changing_a_saved_column_configuration_is_config_version_kept(
+    conn: psycopg.AsyncConnection[Any],
+) -> None:
+    kept = await _translated(
+        conn,
+        'update public.bufdir_column_configs set config = config || \'{"description": "x"}\''
+        " where id = (select id from public.bufdir_column_configs limit 1)",
+        None,
+    )
+    assert isinstance(kept, ConfigVersionKept)
+    assert kept.sqlstate == "XB009"

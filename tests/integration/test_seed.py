@@ -7,7 +7,7 @@ from typing import Any
 import psycopg
 import pytest
 
-from bufdir_export import InvalidRequest
+from bufdir_export import UsageError
 from bufdir_export.tools.activity_generator import generate_activities
 
 ORGANISATIONS = ("blindeforbundet", "hlf", "nhf")
@@ -124,5 +124,5 @@ async def test_the_same_seed_gives_the_same_rows(server: Any, database: str) -> 
 
 
 async def test_an_unknown_organisation_is_a_clear_error(conn: psycopg.AsyncConnection[Any]) -> None:
-    with pytest.raises(InvalidRequest, match="no organisation with slug 'nope'"):
+    with pytest.raises(UsageError, match="no organisation with slug 'nope'"):
         await generate_activities(conn, organisation_slug="nope", count=10)

@@ -15,7 +15,7 @@ import typer
 from pydantic import ValidationError
 from rich.table import Table
 
-from .._errors import InvalidRequest, WaitTimedOut
+from .._errors import UsageError, WaitTimedOut
 from .._models import (
     TERMINAL,
     AuditEntry,
@@ -47,7 +47,7 @@ AsJson = Annotated[bool, typer.Option("--json", help="Print JSON, for scripts.")
 async def _app(settings: Settings, who: str | None, *, required: bool) -> ClientApp:
     if who is None:
         if required:
-            raise InvalidRequest(
+            raise UsageError(
                 "--as is required: exports are asked for and cancelled by a signed-in user"
                 " (a user id or email)"
             )
@@ -66,7 +66,7 @@ def _export_id(text: str) -> UUID:
     try:
         return UUID(text)
     except ValueError:
-        raise InvalidRequest(f"an export is named by its id (a UUID), not {text!r}") from None
+        raise UsageError(f"an export is named by its id (a UUID), not {text!r}") from None
 
 
 def _shown(export: str, who: str | None) -> AuditEntry:
@@ -129,7 +129,7 @@ def request(
                 include_attachments=attachments,
             )
         except ValidationError as error:
-            raise InvalidRequest(error.errors()[0]["msg"].removeprefix("Value error, ")) from None
+            raise UsageError(error.errors()[0]["msg"].removeprefix("Value error, ")) from None
         watch = await app.exports.start_export(asked)
         if not wait:
             out.print(watch.export_id, highlight=False)

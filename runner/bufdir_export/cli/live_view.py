@@ -75,10 +75,6 @@ class ExportView:
             self._began.setdefault(update.status, update.occurred_at)
         self.record = update.record
 
-    @property
-    def ended(self) -> bool:
-        return self.record is not None and self.record.status in TERMINAL
-
     def step_seconds(self) -> dict[ExportStatus, float]:
         """How long each finished step took."""
         starts = sorted(self._began.items(), key=lambda item: item[1])

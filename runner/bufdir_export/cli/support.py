@@ -15,7 +15,7 @@ from pydantic import ValidationError
 from rich.console import Console
 from rich.markup import escape
 
-from .._errors import BufdirExportError, InvalidRequest
+from .._errors import BufdirExportError, UsageError
 from ..postgres.error_translation import translate_error
 
 __all__ = ["err", "fail", "one_line_errors", "out", "parse_date", "parse_since", "run"]
@@ -30,7 +30,8 @@ _DATE_FORMATS = ("%Y-%m-%d", "%d.%m.%Y")
 
 
 def one_line_errors(command: Callable[P, R]) -> Callable[P, R]:
-    """Every expected failure ends as one line on stderr and exit code 1."""
+    """Every expected failure ends as one line on stderr: exit code 2 for a
+    usage mistake, 1 for anything else."""
 
     @wraps(command)
     def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
@@ -38,6 +39,8 @@ def one_line_errors(command: Callable[P, R]) -> Callable[P, R]:
             return command(*args, **kwargs)
         except psycopg.Error as error:
             fail(str(translate_error(error)))
+        except UsageError as error:
+            fail(str(error), code=2)
         except BufdirExportError as error:
             fail(str(error))
         except ValidationError as error:
@@ -64,7 +67,7 @@ def parse_date(option: str, text: str) -> date:
             return datetime.strptime(text.strip(), pattern).date()
         except ValueError:
             continue
-    raise InvalidRequest(f"{option} must be a date (YYYY-MM-DD or dd.mm.yyyy), not {text!r}")
+    raise UsageError(f"{option} must be a date (YYYY-MM-DD or dd.mm.yyyy), not {text!r}")
 
 
 def parse_since(text: str) -> datetime:
@@ -74,8 +77,8 @@ def parse_since(text: str) -> datetime:
     except ValueError:
         try:
             moment = datetime.combine(parse_date("--since", text), datetime.min.time())
-        except InvalidRequest:
-            raise InvalidRequest(
+        except UsageError:
+            raise UsageError(
                 f"--since must be a date or an ISO date and time, not {text!r}"
             ) from None
     return moment if moment.tzinfo is not None else moment.astimezone()

@@ -68,7 +68,9 @@ class PostgresAuditLog:
     async def show(self, export_id: UUID) -> AuditEntry:
         rows = await self._rows(self._queries["export_with_events"], {"export_id": export_id})
         if not rows:
-            raise ExportNotFound(f"export {export_id} not found (or not yours to see)")
+            raise ExportNotFound(
+                f"export {export_id} not found (or not yours to see)", export_id=export_id
+            )
         return _entry(rows[0])
 
 

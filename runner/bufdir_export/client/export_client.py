@@ -29,8 +29,8 @@ from .._errors import (
     ConfigurationError,
     DatabaseUnavailable,
     ExportNotFound,
-    InvalidRequest,
     PermissionDenied,
+    UsageError,
     WaitTimedOut,
 )
 from .._models import (
@@ -99,7 +99,9 @@ class _Database:
             )
             row = await cursor.fetchone()
         if row is None:
-            raise ExportNotFound(f"export {export_id} not found among the user's")
+            raise ExportNotFound(
+                f"export {export_id} not found among the user's", export_id=export_id
+            )
         events = [ExportEvent.model_validate(event) for event in row.pop("new_events")]
         return ExportRecord.model_validate(row), events
 
@@ -136,7 +138,7 @@ class PostgresExportClient:
         row = await self._database().one(self._queries["organisation_by_slug"], {"slug": slug})
         if row is None:
             # Unknown, or not one of the user's: the same answer.
-            raise InvalidRequest(f"no organisation {slug!r} among the user's")
+            raise UsageError(f"no organisation {slug!r} among the user's")
         return UUID(str(row["id"]))
 
     async def start_export(self, request: ExportRequest) -> PostgresExportWatch:
@@ -160,7 +162,9 @@ class PostgresExportClient:
     async def export(self, export_id: UUID) -> ExportRecord:
         row = await self._database().one(self._queries["current_export"], {"export_id": export_id})
         if row is None:
-            raise ExportNotFound(f"export {export_id} not found among the user's")
+            raise ExportNotFound(
+                f"export {export_id} not found among the user's", export_id=export_id
+            )
         return ExportRecord.model_validate(row)
 
     async def cancel(self, export_id: UUID) -> ExportRecord:

@@ -16,7 +16,7 @@ from typing import Any
 
 import psycopg
 
-from .._errors import InvalidRequest
+from .._errors import UsageError
 from .._models import Caller
 from .error_translation import translate_error
 from .queries import Queries
@@ -61,10 +61,10 @@ async def find_caller(
     except ValueError:
         pass
     if "@" not in who:
-        raise InvalidRequest(f"a user is named by id (a UUID) or email, not {who!r}")
+        raise UsageError(f"a user is named by id (a UUID) or email, not {who!r}")
     async with caller_session(conninfo, queries, None, connect_timeout=connect_timeout) as conn:
         cursor = await conn.execute(queries["user_by_email"], {"email": who})
         found = await cursor.fetchone()
     if found is None:
-        raise InvalidRequest(f"no user signs in as {who!r}")
+        raise UsageError(f"no user signs in as {who!r}")
     return Caller(found[0])

@@ -13,7 +13,7 @@ from uuid import UUID
 import psycopg
 from psycopg.types.json import Jsonb
 
-from .._errors import InvalidRequest
+from .._errors import UsageError
 from .._models import Caller
 from ..report.column_config import ColumnConfig
 from ..report.config_checks import check_activity_types, parse_column_config
@@ -44,7 +44,7 @@ async def save_column_config(
             found = await cursor.fetchone()
             if found is None:
                 # Unknown, or not one of the user's: the same answer.
-                raise InvalidRequest(f"no organisation {organisation_slug!r} among the user's")
+                raise UsageError(f"no organisation {organisation_slug!r} among the user's")
             organisation_id = found[0]
             cursor = await conn.execute(
                 queries["activity_type_codes"], {"organisation_id": organisation_id}

@@ -9,11 +9,11 @@ import psycopg
 
 from .._errors import (
     AuditAppendOnly,
+    ConfigVersionKept,
     DatabaseError,
     DatabaseUnavailable,
     ExportFinished,
     ExportNotFound,
-    InvalidRequest,
     InvalidTransition,
     LeaseLost,
     LeaseNotExpired,
@@ -21,6 +21,7 @@ from .._errors import (
     RequestImmutable,
     RunnerOwnedColumn,
     TransactionConflict,
+    ValueRejected,
 )
 
 __all__ = ["translate_error"]
@@ -32,8 +33,8 @@ _BY_SQLSTATE: dict[str, type[DatabaseError]] = {
     "XB004": RunnerOwnedColumn,
     "XB005": LeaseNotExpired,
     "XB006": AuditAppendOnly,
-    "XB007": ExportNotFound,
     "XB008": LeaseLost,
+    "XB009": ConfigVersionKept,
     "42501": PermissionDenied,
     "40001": TransactionConflict,  # serialization_failure
     "40P01": TransactionConflict,  # deadlock_detected
@@ -42,15 +43,19 @@ _BY_SQLSTATE: dict[str, type[DatabaseError]] = {
     "57P03": DatabaseUnavailable,  # cannot_connect_now
 }
 
+# No such export among the caller's: not a refusal, so not a DatabaseError.
+_EXPORT_NOT_FOUND = "XB007"
+
 _BY_CLASS: dict[str, type[DatabaseError]] = {
     "08": DatabaseUnavailable,  # connection exception
-    "22": InvalidRequest,  # data exception: bad date, unknown enum value...
-    "23": InvalidRequest,  # integrity constraint violation
+    "22": ValueRejected,  # data exception: bad date, unknown enum value...
+    "23": ValueRejected,  # integrity constraint violation
 }
 
 
-def translate_error(error: psycopg.Error) -> DatabaseError:
-    """The project exception for a psycopg error (to be raised ``from`` it)."""
+def translate_error(error: psycopg.Error) -> DatabaseError | ExportNotFound:
+    """The project exception for a psycopg error (to be raised ``from`` it):
+    a :class:`DatabaseError` by SQLSTATE, or :class:`ExportNotFound` for XB007."""
     diag = error.diag
     sqlstate = error.sqlstate or diag.sqlstate
     message = diag.message_primary or _first_line(str(error)) or type(error).__name__
@@ -60,6 +65,8 @@ def translate_error(error: psycopg.Error) -> DatabaseError:
             DatabaseUnavailable if isinstance(error, psycopg.OperationalError) else DatabaseError
         )
         return kind(message)
+    if sqlstate == _EXPORT_NOT_FOUND:
+        return ExportNotFound(message, sqlstate=sqlstate)
     kind = _BY_SQLSTATE.get(sqlstate) or _BY_CLASS.get(sqlstate[:2], DatabaseError)
     return kind(message, sqlstate=sqlstate, constraint=diag.constraint_name)
 

@@ -75,7 +75,8 @@ class PostgresAudit:
     async def _record(self, query: LiteralString, params: Mapping[str, Any]) -> ExportRecord:
         row = await self._row(query, params)
         if row is None:
-            raise ExportNotFound(f"no export for {dict(params).get('export_id')}")
+            export_id = params["export_id"]
+            raise ExportNotFound(f"export {export_id} does not exist", export_id=export_id)
         return ExportRecord.model_validate(row)
 
     def _held(self, export: ExportRecord) -> dict[str, Any]:

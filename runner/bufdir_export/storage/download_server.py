@@ -58,17 +58,12 @@ async def _download(request: web.Request) -> web.StreamResponse:
     )
 
 
-async def _health(_request: web.Request) -> web.Response:
-    return web.Response(text="ok\n")
-
-
 def download_app(storage: LocalStorage, signer: UrlSigner) -> web.Application:
     """The aiohttp application (for embedding, and for tests)."""
     app = web.Application()
     app[_STORAGE] = storage
     app[_SIGNER] = signer
     app.router.add_get("/files/{path:.+}", _download)
-    app.router.add_get("/health", _health)
     return app
 
 

@@ -29,7 +29,7 @@ from typing import Any, LiteralString
 
 import psycopg
 
-from .._errors import InvalidRequest
+from .._errors import UsageError
 from ..postgres.error_translation import translate_error
 from ..postgres.queries import Queries, load_queries
 
@@ -72,15 +72,15 @@ async def generate_activities(
 ) -> int:
     """Write ``count`` activities for the organisation with COPY; return how many were written.
 
-    Raises :class:`InvalidRequest` for an unknown organisation, one without
+    Raises :class:`UsageError` for an unknown organisation, one without
     local chapters or activity types, or arguments that cannot work.
     """
     if count < 0:
-        raise InvalidRequest(f"cannot generate a negative number of activities ({count})")
+        raise UsageError(f"cannot generate a negative number of activities ({count})")
     if batch_size < 1:
-        raise InvalidRequest(f"batch size must be at least 1, not {batch_size}")
+        raise UsageError(f"batch size must be at least 1, not {batch_size}")
     if period_end < period_start:
-        raise InvalidRequest(f"the period ends ({period_end}) before it starts ({period_start})")
+        raise UsageError(f"the period ends ({period_end}) before it starts ({period_start})")
     if queries is None:
         queries = _default_queries()
 
@@ -90,15 +90,15 @@ async def generate_activities(
                 conn, queries["generate_organisation"], {"slug": organisation_slug}
             )
             if organisation_id is None:
-                raise InvalidRequest(f"no organisation with slug {organisation_slug!r}")
+                raise UsageError(f"no organisation with slug {organisation_slug!r}")
             params = {"organisation_id": organisation_id}
             chapters = await _column(conn, queries["generate_chapters"], params)
             types = await _column(conn, queries["generate_activity_types"], params)
             recorder = await _one(conn, queries["generate_recorder"], params)
         if not chapters:
-            raise InvalidRequest(f"organisation {organisation_slug!r} has no local chapters")
+            raise UsageError(f"organisation {organisation_slug!r} has no local chapters")
         if not types:
-            raise InvalidRequest(f"organisation {organisation_slug!r} has no activity types")
+            raise UsageError(f"organisation {organisation_slug!r} has no activity types")
 
         rows = _rows(
             rng=random.Random(f"{organisation_slug}/{seed}"),  # noqa: S311 - test data

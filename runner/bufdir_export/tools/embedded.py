@@ -12,7 +12,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import os
-import pwd
 import re
 import shutil
 import signal
@@ -105,6 +104,8 @@ class _Account:
     def for_server(cls) -> _Account:
         if os.geteuid() != 0:
             return cls(None, None)
+        import pwd  # Unix only, like running the server as root: not at import time
+
         for name in ("postgres", "nobody"):
             with contextlib.suppress(KeyError):
                 entry = pwd.getpwnam(name)
