@@ -42,7 +42,7 @@ from psycopg import sql
 from psycopg.rows import dict_row
 
 from bench._harness import DEMO_ADMINS, ENTRY_POINT, Report, report_rows
-from bufdir_export._models import Caller
+from bufdir_export._models import TERMINAL, Caller, ExportStatus
 from bufdir_export.postgres.acting import act_as_user
 from bufdir_export.postgres.queries import load_queries
 from bufdir_export.tools.activity_generator import generate_activities
@@ -55,12 +55,10 @@ APP = "bufdir-chaos"  # application_name of the harness's own sessions
 # (organisation, year): 2025 is the seed's year; 2031 gets 3,000 more for NHF;
 # 2041 is empty.
 PERIODS = [("nhf", 2025), ("nhf", 2031), ("blindeforbundet", 2025), ("hlf", 2025), ("hlf", 2041)]
-IN_PROGRESS = (
-    "querying_activities",
-    "mapping_columns",
-    "generating_file",
-    "bundling_attachments",
-    "storing_file",
+IN_PROGRESS = tuple(
+    status.value
+    for status in ExportStatus
+    if status not in TERMINAL and status is not ExportStatus.INITIALISED
 )
 
 

@@ -11,7 +11,9 @@ from uuid import UUID
 from pydantic import BaseModel, ConfigDict, model_validator
 
 __all__ = [
-    "IN_PROGRESS",
+    "MAX_PERIOD_DAYS",
+    "PERIOD_FIRST_DAY",
+    "PERIOD_LAST_DAY",
     "TERMINAL",
     "AuditEntry",
     "Caller",
@@ -44,6 +46,7 @@ class ExportStatus(StrEnum):
     CANCELLED = "cancelled"
 
 
+# Mirrors bufdir_private.is_terminal() (tests/integration/test_contract_mirrors.py).
 TERMINAL = frozenset(
     {
         ExportStatus.COMPLETED,
@@ -52,7 +55,6 @@ TERMINAL = frozenset(
         ExportStatus.CANCELLED,
     }
 )
-IN_PROGRESS = frozenset(ExportStatus) - TERMINAL - {ExportStatus.INITIALISED}
 
 
 class ExportFormat(StrEnum):
@@ -61,10 +63,10 @@ class ExportFormat(StrEnum):
 
 
 class ErrorCode(StrEnum):
-    """Why an export failed (``error_code``; the database checks the same set)."""
+    """Why an export failed (``error_code``; mirrors the database's
+    ``bufdir_export_audit_error_code_check``)."""
 
     FORBIDDEN = "forbidden"  # the requester no longer belongs to the organisation
-    INVALID_REQUEST = "invalid_request"  # the request cannot be served as asked
     INVALID_CONFIG = "invalid_config"  # the organisation's column configuration is wrong
     QUERY_ERROR = "query_error"  # reading the activities failed
     GENERATION_ERROR = "generation_error"  # writing the file failed
@@ -161,8 +163,12 @@ def result_of(export: ExportRecord) -> ExportResult:
     raise ValueError(f"export {export.id} is {export.status}: it has not ended")
 
 
-# One Bufdir reporting year at most, leap years included (the database checks it too).
-MAX_PERIOD = timedelta(days=365)
+# The period a request may cover, as the database's three period checks
+# (order, length, bounds) define it: one Bufdir reporting year at most, leap
+# years included, within 2000-2099.
+MAX_PERIOD_DAYS = 366
+PERIOD_FIRST_DAY = date(2000, 1, 1)
+PERIOD_LAST_DAY = date(2099, 12, 31)
 
 
 class ExportRequest(BaseModel):
@@ -182,9 +188,14 @@ class ExportRequest(BaseModel):
             raise ValueError(
                 f"the period ends ({self.period_end}) before it starts ({self.period_start})"
             )
-        if self.period_end - self.period_start > MAX_PERIOD:
+        if (self.period_end - self.period_start).days + 1 > MAX_PERIOD_DAYS:
             raise ValueError(
                 f"the period {self.period_start}..{self.period_end} is longer than one year"
+            )
+        if self.period_start < PERIOD_FIRST_DAY or self.period_end > PERIOD_LAST_DAY:
+            raise ValueError(
+                f"the period {self.period_start}..{self.period_end} lies outside"
+                f" {PERIOD_FIRST_DAY}..{PERIOD_LAST_DAY}"
             )
         return self
 

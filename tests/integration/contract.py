@@ -12,20 +12,15 @@ from typing import Any
 
 import psycopg
 
-# The transition table of DESIGN.md, written out independently of the migration.
-STATUSES = (
-    "initialised",
-    "querying_activities",
-    "mapping_columns",
-    "generating_file",
-    "bundling_attachments",
-    "storing_file",
-    "completed",
-    "completed_empty",
-    "failed",
-    "cancelled",
-)
-TERMINAL = frozenset({"completed", "completed_empty", "failed", "cancelled"})
+from bufdir_export._models import TERMINAL as MODEL_TERMINAL
+from bufdir_export._models import ExportStatus
+
+# The statuses as the models mirror them (test_contract_mirrors.py checks the
+# mirror against the database); the transition table below is the one of
+# docs/design.md, written out here independently of the migration that
+# enforces it.
+STATUSES = tuple(status.value for status in ExportStatus)
+TERMINAL = frozenset(status.value for status in MODEL_TERMINAL)
 IN_PROGRESS = frozenset(STATUSES) - TERMINAL - {"initialised"}
 ALLOWED = frozenset(
     {

@@ -124,6 +124,7 @@ async def test_a_held_export_moves_on_and_completes(
         f"{world.org_a}/{export_id}/report.xlsx",
         "http://localhost/d",
         "2030-01-01T00:00:00Z",
+        7,
     )
 
     assert done == ("completed", "r")

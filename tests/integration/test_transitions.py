@@ -1,4 +1,4 @@
-"""Every (from, to) pair of statuses, as every role: allowed exactly per DESIGN.md."""
+"""Every (from, to) pair of statuses, as every role: allowed exactly per docs/design.md."""
 
 from __future__ import annotations
 

@@ -1,5 +1,7 @@
 /** The checks on an export request, before it goes to the database. */
 
+import contract from "./contract.json" with { type: "json" };
+
 export interface ExportRequest {
   organisation_id: string;
   period_start: string;
@@ -12,35 +14,15 @@ export type Validation =
   | { ok: true; value: ExportRequest }
   | { ok: false; message: string };
 
-const REQUEST_FIELDS = [
-  "organisation_id",
-  "period_start",
-  "period_end",
-  "format",
-  "include_attachments",
-];
-const DATABASE_FIELDS = ["id", "requested_by", "created_at", "updated_at"];
-const RUNNER_FIELDS = [
-  "status",
-  "attempts",
-  "runner_id",
-  "lease_expires_at",
-  "rows_done",
-  "rows_total",
-  "row_count",
-  "counted_days",
-  "file_size_bytes",
-  "file_path",
-  "download_url",
-  "download_url_expires_at",
-  "error_code",
-  "error_message",
-  "completed_at",
-];
-const FORMATS = ["xlsx", "csv"];
-const FIRST_DAY = "2000-01-01";
-const LAST_DAY = "2099-12-31";
-const MAX_DAYS = 366;
+// The database's contract, mirrored (tests/integration/test_contract_mirrors.py
+// compares it with the migrations).
+const REQUEST_FIELDS: readonly string[] = contract.request_fields;
+const DATABASE_FIELDS: readonly string[] = contract.database_fields;
+const RUNNER_FIELDS: readonly string[] = contract.runner_fields;
+const FORMATS: readonly string[] = contract.formats;
+const FIRST_DAY = contract.period.first_day;
+const LAST_DAY = contract.period.last_day;
+const MAX_DAYS = contract.period.max_days;
 const DAY_MS = 86_400_000;
 const DAY = /^\d{4}-\d{2}-\d{2}$/;
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;

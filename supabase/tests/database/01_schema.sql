@@ -4,7 +4,7 @@
 begin;
 create extension if not exists pgtap with schema extensions;
 set local search_path = public, extensions;
-select plan(35);
+select plan(38);
 
 -- tables ---------------------------------------------------------------------
 
@@ -48,7 +48,24 @@ select ok(
   'bufdir_export_runner cannot log in'
 );
 
--- helpers --------------------------------------------------------------------
+-- functions and helpers ------------------------------------------------------
+
+select functions_are('bufdir_private', array[
+  'advance_bufdir_export', 'bufdir_column_configs_before_insert',
+  'bufdir_column_configs_before_update', 'bufdir_export_audit_after_write',
+  'bufdir_export_audit_before_insert', 'bufdir_export_audit_before_update',
+  'claim_bufdir_export', 'column_config_problem', 'complete_bufdir_export',
+  'complete_empty_bufdir_export', 'current_actor', 'fail_bufdir_export', 'forbid_audit_change',
+  'has_org_role', 'heartbeat_bufdir_export', 'invoking_role', 'is_allowed_transition',
+  'is_in_progress', 'is_member', 'is_terminal', 'notify_bufdir_export_runners',
+  'notify_bufdir_export_watchers', 'raise_lease_lost', 'reap_bufdir_exports',
+  'release_bufdir_export', 'runner_owned_columns'
+], 'bufdir_private holds exactly the functions of the contract');
+select is(
+  (select count(*)::int from pg_proc p where p.pronamespace = 'bufdir_private'::regnamespace),
+  26, 'and each of them once: no overload');
+select functions_are('public', array['cancel_bufdir_export'],
+  'public holds one function of ours: cancel_bufdir_export');
 
 select ok(
   exists (select 1 from pg_proc p
@@ -87,8 +104,8 @@ select function_privs_are('public', 'cancel_bufdir_export', array['uuid'], 'auth
 select triggers_are('public', 'bufdir_export_audit', array[
   'bufdir_export_audit_before_insert', 'bufdir_export_audit_before_update',
   'bufdir_export_audit_after_write', 'bufdir_export_audit_forbid_delete',
-  'bufdir_export_audit_forbid_truncate', 'bufdir_export_audit_notify_watchers',
-  'bufdir_export_audit_counted_days_before_insert'
+  'bufdir_export_audit_forbid_truncate', 'bufdir_export_audit_notify_runners',
+  'bufdir_export_audit_notify_watchers'
 ], 'the audit table has its seven triggers');
 select triggers_are('public', 'bufdir_export_audit_events', array[
   'bufdir_export_audit_events_forbid_change', 'bufdir_export_audit_events_forbid_truncate'

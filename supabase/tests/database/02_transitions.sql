@@ -17,7 +17,7 @@ select ('e0000000-0000-4000-8000-0000000000' || lpad(n::text, 2, '0'))::uuid,
        '2025-01-01', '2025-12-31'
 from generate_series(1, 9) n;
 
--- the table of DESIGN.md, as the trigger reads it ----------------------------
+-- the table of docs/design.md, as the trigger reads it ----------------------------
 
 select results_eq(
   $$ select f::text as from_status, t::text as to_status

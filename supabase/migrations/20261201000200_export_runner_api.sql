@@ -3,7 +3,8 @@
 -- the export only WHERE it is in the expected status AND held by this runner,
 -- and raises XB008 (lease lost) when nothing matched, so a runner that lost
 -- its export (lease expired and re-queued, or cancelled by the user) never
--- overwrites it afterwards.
+-- overwrites it afterwards. Last, the reaper, which every runner calls and
+-- pg_cron can schedule.
 
 ----------------------------------------------------------------------------
 -- functions
@@ -128,8 +129,7 @@ begin
       rows_total = coalesce(p_rows_total, e.rows_total)
   where e.id = p_export_id
     and e.runner_id = p_runner_id
-    and e.status in ('querying_activities', 'mapping_columns', 'generating_file',
-                     'bundling_attachments', 'storing_file')
+    and bufdir_private.is_in_progress(e.status)
   returning e.* into v_export;
   if not found then
     perform bufdir_private.raise_lease_lost(p_export_id, p_runner_id, null);
@@ -142,7 +142,7 @@ revoke execute on function bufdir_private.heartbeat_bufdir_export(uuid, text, in
 grant execute on function bufdir_private.heartbeat_bufdir_export(uuid, text, integer, bigint, bigint)
   to service_role, bufdir_export_runner;
 
--- storing_file -> completed, with the file and its link.
+-- storing_file -> completed, with the file, its link and the days it counts.
 create function bufdir_private.complete_bufdir_export(
   p_export_id uuid,
   p_runner_id text,
@@ -150,7 +150,8 @@ create function bufdir_private.complete_bufdir_export(
   p_file_size_bytes bigint,
   p_file_path text,
   p_download_url text,
-  p_download_url_expires_at timestamptz
+  p_download_url_expires_at timestamptz,
+  p_counted_days bigint
 ) returns public.bufdir_export_audit
   language plpgsql
   set search_path = ''
@@ -162,6 +163,7 @@ begin
   update public.bufdir_export_audit e
   set status = 'completed',
       row_count = p_row_count,
+      counted_days = p_counted_days,
       rows_done = p_row_count,
       rows_total = p_row_count,
       file_size_bytes = p_file_size_bytes,
@@ -177,11 +179,12 @@ begin
 end;
 $$;
 revoke execute on function bufdir_private.complete_bufdir_export(
-  uuid, text, bigint, bigint, text, text, timestamptz) from public, anon, authenticated;
+  uuid, text, bigint, bigint, text, text, timestamptz, bigint) from public, anon, authenticated;
 grant execute on function bufdir_private.complete_bufdir_export(
-  uuid, text, bigint, bigint, text, text, timestamptz) to service_role, bufdir_export_runner;
+  uuid, text, bigint, bigint, text, text, timestamptz, bigint)
+  to service_role, bufdir_export_runner;
 
--- querying_activities -> completed_empty: nothing in the period, no file.
+-- querying_activities -> completed_empty: nothing in the period, no file, no days.
 create function bufdir_private.complete_empty_bufdir_export(p_export_id uuid, p_runner_id text)
   returns public.bufdir_export_audit
   language plpgsql
@@ -192,7 +195,7 @@ declare
 begin
   perform pg_catalog.set_config('bufdir_export.runner_id', p_runner_id, true);
   update public.bufdir_export_audit e
-  set status = 'completed_empty', row_count = 0, rows_done = 0, rows_total = 0
+  set status = 'completed_empty', row_count = 0, counted_days = 0, rows_done = 0, rows_total = 0
   where e.id = p_export_id and e.status = 'querying_activities' and e.runner_id = p_runner_id
   returning e.* into v_export;
   if not found then
@@ -226,8 +229,7 @@ begin
       error_message = left(p_error_message, 2000)
   where e.id = p_export_id
     and e.runner_id = p_runner_id
-    and e.status in ('querying_activities', 'mapping_columns', 'generating_file',
-                     'bundling_attachments', 'storing_file')
+    and bufdir_private.is_in_progress(e.status)
   returning e.* into v_export;
   if not found then
     perform bufdir_private.raise_lease_lost(p_export_id, p_runner_id, null);
@@ -255,8 +257,7 @@ begin
   set lease_expires_at = pg_catalog.now() - interval '1 microsecond'
   where e.id = p_export_id
     and e.runner_id = p_runner_id
-    and e.status in ('querying_activities', 'mapping_columns', 'generating_file',
-                     'bundling_attachments', 'storing_file');
+    and bufdir_private.is_in_progress(e.status);
   if not found then
     perform bufdir_private.raise_lease_lost(p_export_id, p_runner_id, null);
   end if;
@@ -271,4 +272,52 @@ $$;
 revoke execute on function bufdir_private.release_bufdir_export(uuid, text)
   from public, anon, authenticated;
 grant execute on function bufdir_private.release_bufdir_export(uuid, text)
+  to service_role, bufdir_export_runner;
+
+-- Re-queue exports whose lease expired, or fail them as runner_lost once
+-- they have used max attempts. Every runner calls it periodically; pg_cron
+-- can schedule it too:
+--   select cron.schedule('bufdir-export-reaper', '* * * * *',
+--                        'select bufdir_private.reap_bufdir_exports()');
+create function bufdir_private.reap_bufdir_exports(p_max_attempts integer default 3)
+  returns table (export_id uuid, from_status public.bufdir_export_status,
+                 to_status public.bufdir_export_status)
+  language plpgsql
+  set search_path = ''
+as $$
+begin
+  if p_max_attempts is null or p_max_attempts < 1 then
+    raise exception 'max attempts must be at least 1, not %', p_max_attempts
+      using errcode = 'invalid_parameter_value';
+  end if;
+  return query
+  with expired as (
+    select e.id, e.status
+    from public.bufdir_export_audit e
+    where bufdir_private.is_in_progress(e.status)
+      and e.lease_expires_at < pg_catalog.now()
+    for update skip locked
+  ),
+  reaped as (
+    update public.bufdir_export_audit e
+    set status = case when e.attempts >= p_max_attempts
+                      then 'failed'::public.bufdir_export_status
+                      else 'initialised'::public.bufdir_export_status end,
+        error_code = case when e.attempts >= p_max_attempts then 'runner_lost' end,
+        error_message = case when e.attempts >= p_max_attempts
+          then pg_catalog.format('the runner stopped renewing its lease %s times', e.attempts) end,
+        runner_id = case when e.attempts >= p_max_attempts then e.runner_id end,
+        lease_expires_at = case when e.attempts >= p_max_attempts then e.lease_expires_at end,
+        rows_done = null,
+        rows_total = null
+    from expired x
+    where e.id = x.id
+    returning e.id as reaped_id, x.status as old_status, e.status as new_status
+  )
+  select r.reaped_id, r.old_status, r.new_status from reaped r;
+end;
+$$;
+revoke execute on function bufdir_private.reap_bufdir_exports(integer)
+  from public, anon, authenticated;
+grant execute on function bufdir_private.reap_bufdir_exports(integer)
   to service_role, bufdir_export_runner;

@@ -1,6 +1,6 @@
 -- Domain: organisations, their members, local chapters, activity types,
--- peer-mentor activities, attachments and the column configurations that
--- drive the Bufdir report.
+-- peer-mentor activities and their attachments. (The column configurations
+-- that drive the Bufdir report have a migration of their own.)
 --
 -- Habits kept by every table here: RLS enabled, one named policy per action,
 -- explicit grants (nothing is left to default privileges, and whatever default
@@ -178,23 +178,6 @@ create index activity_attachments_activity_idx
 comment on table public.activity_attachments is
   'A file attached to an activity; bundled into an export when asked for.';
 
-create table public.bufdir_column_configs (
-  id uuid primary key default gen_random_uuid(),
-  organisation_id uuid not null references public.organisations (id) on delete cascade,
-  version integer not null,
-  config jsonb not null,
-  is_active boolean not null default false,
-  created_by uuid default auth.uid(),
-  created_at timestamptz not null default now(),
-  constraint bufdir_column_configs_organisation_version_key unique (organisation_id, version),
-  constraint bufdir_column_configs_version_check check (version > 0),
-  constraint bufdir_column_configs_config_check check (jsonb_typeof(config) = 'object')
-);
-create unique index bufdir_column_configs_one_active_idx
-  on public.bufdir_column_configs (organisation_id) where is_active;
-comment on table public.bufdir_column_configs is
-  'Versioned column configuration of an organisation''s Bufdir report; one version is active.';
-
 ----------------------------------------------------------------------------
 -- functions
 ----------------------------------------------------------------------------
@@ -251,7 +234,6 @@ alter table public.local_chapters enable row level security;
 alter table public.activity_types enable row level security;
 alter table public.activities enable row level security;
 alter table public.activity_attachments enable row level security;
-alter table public.bufdir_column_configs enable row level security;
 
 -- organisations: members see their organisations; the runner sees all.
 create policy organisations_select on public.organisations
@@ -349,20 +331,6 @@ create policy activity_attachments_select_runner on public.activity_attachments
   for select to bufdir_export_runner
   using (true);
 
--- bufdir_column_configs: coordinators and admins read; admins add versions.
--- Versions are kept: nobody updates or deletes one through the API.
-create policy bufdir_column_configs_select on public.bufdir_column_configs
-  for select to authenticated
-  using (bufdir_private.has_org_role(organisation_id, 'coordinator'));
-create policy bufdir_column_configs_insert on public.bufdir_column_configs
-  for insert to authenticated
-  with check (
-    created_by = (select auth.uid()) and bufdir_private.has_org_role(organisation_id, 'admin')
-  );
-create policy bufdir_column_configs_select_runner on public.bufdir_column_configs
-  for select to bufdir_export_runner
-  using (true);
-
 ----------------------------------------------------------------------------
 -- grants
 ----------------------------------------------------------------------------
@@ -370,30 +338,26 @@ create policy bufdir_column_configs_select_runner on public.bufdir_column_config
 -- Start from nothing, whatever the project's default privileges granted.
 revoke all on table
   public.organisations, public.organisation_members, public.counties, public.local_chapters,
-  public.activity_types, public.activities, public.activity_attachments,
-  public.bufdir_column_configs
+  public.activity_types, public.activities, public.activity_attachments
   from public, anon, authenticated, service_role;
 
 grant select on table
   public.organisations, public.organisation_members, public.counties, public.local_chapters,
-  public.activity_types, public.activities, public.activity_attachments,
-  public.bufdir_column_configs
+  public.activity_types, public.activities, public.activity_attachments
   to authenticated;
 grant insert, update on table public.local_chapters, public.activity_types to authenticated;
 grant insert, update, delete on table public.activities to authenticated;
 grant insert, delete on table public.activity_attachments to authenticated;
-grant insert on table public.bufdir_column_configs to authenticated;
 
 grant select, insert, update, delete on table
   public.organisations, public.organisation_members, public.counties, public.local_chapters,
-  public.activity_types, public.activities, public.activity_attachments,
-  public.bufdir_column_configs
+  public.activity_types, public.activities, public.activity_attachments
   to service_role;
 
 -- The runner reads what the pipeline needs, and never an activity's note.
 grant select on table
   public.organisations, public.organisation_members, public.counties, public.local_chapters,
-  public.activity_types, public.activity_attachments, public.bufdir_column_configs
+  public.activity_types, public.activity_attachments
   to bufdir_export_runner;
 grant select (
   id, organisation_id, chapter_id, peer_mentor_id, activity_type_id, activity_date,

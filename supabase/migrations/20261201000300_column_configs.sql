@@ -11,7 +11,31 @@
 --
 -- The version number is given by the database (the next one). A version
 -- saved as active replaces the active one; the old versions stay, and no
--- version's content ever changes (XB009).
+-- version's content ever changes (XB009). An export's summary names the
+-- version it was made with ("Kolonneoppsett versjon N"), so the versions are
+-- part of the audit trail: none is ever deleted or truncated, by the API or
+-- by the backend (XB006, as for the export records).
+
+----------------------------------------------------------------------------
+-- tables
+----------------------------------------------------------------------------
+
+create table public.bufdir_column_configs (
+  id uuid primary key default gen_random_uuid(),
+  organisation_id uuid not null references public.organisations (id) on delete cascade,
+  version integer not null,
+  config jsonb not null,
+  is_active boolean not null default false,
+  created_by uuid default auth.uid(),
+  created_at timestamptz not null default now(),
+  constraint bufdir_column_configs_organisation_version_key unique (organisation_id, version),
+  constraint bufdir_column_configs_version_check check (version > 0),
+  constraint bufdir_column_configs_config_check check (jsonb_typeof(config) = 'object')
+);
+create unique index bufdir_column_configs_one_active_idx
+  on public.bufdir_column_configs (organisation_id) where is_active;
+comment on table public.bufdir_column_configs is
+  'Versioned column configuration of an organisation''s Bufdir report; one version is active.';
 
 ----------------------------------------------------------------------------
 -- functions
@@ -217,6 +241,10 @@ end;
 $$;
 revoke execute on function bufdir_private.bufdir_column_configs_before_update() from public;
 
+----------------------------------------------------------------------------
+-- triggers
+----------------------------------------------------------------------------
+
 create trigger bufdir_column_configs_before_insert
   before insert on public.bufdir_column_configs
   for each row execute function bufdir_private.bufdir_column_configs_before_insert();
@@ -224,3 +252,40 @@ create trigger bufdir_column_configs_before_insert
 create trigger bufdir_column_configs_before_update
   before update on public.bufdir_column_configs
   for each row execute function bufdir_private.bufdir_column_configs_before_update();
+create trigger bufdir_column_configs_forbid_delete
+  before delete on public.bufdir_column_configs
+  for each row execute function bufdir_private.forbid_audit_change();
+create trigger bufdir_column_configs_forbid_truncate
+  before truncate on public.bufdir_column_configs
+  for each statement execute function bufdir_private.forbid_audit_change();
+alter table public.bufdir_column_configs enable always trigger bufdir_column_configs_forbid_delete;
+alter table public.bufdir_column_configs enable always trigger bufdir_column_configs_forbid_truncate;
+
+----------------------------------------------------------------------------
+-- policies
+----------------------------------------------------------------------------
+
+alter table public.bufdir_column_configs enable row level security;
+
+-- bufdir_column_configs: coordinators and admins read; admins add versions.
+-- Versions are kept: nobody updates or deletes one through the API.
+create policy bufdir_column_configs_select on public.bufdir_column_configs
+  for select to authenticated
+  using (bufdir_private.has_org_role(organisation_id, 'coordinator'));
+create policy bufdir_column_configs_insert on public.bufdir_column_configs
+  for insert to authenticated
+  with check (
+    created_by = (select auth.uid()) and bufdir_private.has_org_role(organisation_id, 'admin')
+  );
+create policy bufdir_column_configs_select_runner on public.bufdir_column_configs
+  for select to bufdir_export_runner
+  using (true);
+
+----------------------------------------------------------------------------
+-- grants
+----------------------------------------------------------------------------
+
+revoke all on table public.bufdir_column_configs from public, anon, authenticated, service_role;
+grant select, insert on table public.bufdir_column_configs to authenticated;
+grant select, insert, update, delete on table public.bufdir_column_configs to service_role;
+grant select on table public.bufdir_column_configs to bufdir_export_runner;

@@ -1,8 +1,9 @@
 -- The Bufdir export state machine.
 --
 -- A client inserts a row into public.bufdir_export_audit; a runner claims it
--- and moves it through the pipeline. The database enforces, for every role
--- (postgres and service_role included):
+-- and moves it through the pipeline (the runner's functions are in the next
+-- migration). The database enforces, for every role (postgres and
+-- service_role included):
 --   * which status may follow which (XB001);
 --   * that the request never changes after insert (XB002);
 --   * that a row in a terminal status never changes again (XB003);
@@ -12,10 +13,19 @@
 -- Every status change leaves exactly one row in bufdir_export_audit_events.
 --
 -- SQLSTATE class XB is this project's own:
---   XB001 invalid transition          XB005 lease not expired
---   XB002 request field changed       XB006 append-only
---   XB003 terminal row changed        XB007 export not found for this user
---   XB004 runner-owned column set     XB008 lease lost (runner guard)
+--   XB001 invalid transition          XB006 append-only
+--   XB002 request field changed       XB007 export not found for this user
+--   XB003 terminal row changed        XB008 lease lost (runner guard)
+--   XB004 runner-owned column set     XB009 saved column configuration changed
+--   XB005 lease not expired
+--
+-- Each rule of the contract is written once, here: the terminal statuses
+-- (is_terminal), the statuses in progress (is_in_progress, derived), the
+-- transition table (is_allowed_transition), the columns only the runner
+-- writes (runner_owned_columns: the insert trigger and the runner's grant
+-- both read it), and the period a request may cover (three named checks).
+-- The Python models and the Edge Function mirror them; their tests compare
+-- the mirrors with this database.
 
 ----------------------------------------------------------------------------
 -- types
@@ -35,6 +45,84 @@ create type public.bufdir_export_status as enum (
 );
 
 create type public.bufdir_export_format as enum ('xlsx', 'csv');
+
+----------------------------------------------------------------------------
+-- the rules of the contract (the tables below read them)
+----------------------------------------------------------------------------
+
+-- An export in a terminal status never changes again.
+create function bufdir_private.is_terminal(p_status public.bufdir_export_status)
+  returns boolean
+  language sql immutable
+  set search_path = ''
+as $$
+  select p_status in ('completed', 'completed_empty', 'failed', 'cancelled');
+$$;
+revoke execute on function bufdir_private.is_terminal(public.bufdir_export_status)
+  from public, anon;
+grant execute on function bufdir_private.is_terminal(public.bufdir_export_status)
+  to authenticated, service_role, bufdir_export_runner;
+
+-- In progress: claimed by a runner and not yet ended. It holds a lease.
+create function bufdir_private.is_in_progress(p_status public.bufdir_export_status)
+  returns boolean
+  language sql immutable
+  set search_path = ''
+as $$
+  select p_status <> 'initialised' and not bufdir_private.is_terminal(p_status);
+$$;
+revoke execute on function bufdir_private.is_in_progress(public.bufdir_export_status)
+  from public, anon;
+grant execute on function bufdir_private.is_in_progress(public.bufdir_export_status)
+  to authenticated, service_role, bufdir_export_runner;
+
+-- The transition table. Re-queueing (in progress -> initialised) is listed
+-- here; the lease condition on it is checked by the update trigger.
+create function bufdir_private.is_allowed_transition(
+  p_from public.bufdir_export_status,
+  p_to public.bufdir_export_status
+) returns boolean
+  language sql immutable
+  set search_path = ''
+as $$
+  select case p_from
+    when 'initialised' then
+      p_to in ('querying_activities', 'failed', 'cancelled')
+    when 'querying_activities' then
+      p_to in ('mapping_columns', 'completed_empty', 'failed', 'cancelled', 'initialised')
+    when 'mapping_columns' then
+      p_to in ('generating_file', 'failed', 'cancelled', 'initialised')
+    when 'generating_file' then
+      p_to in ('bundling_attachments', 'storing_file', 'failed', 'cancelled', 'initialised')
+    when 'bundling_attachments' then
+      p_to in ('storing_file', 'failed', 'cancelled', 'initialised')
+    when 'storing_file' then
+      p_to in ('completed', 'failed', 'cancelled', 'initialised')
+    else false
+  end;
+$$;
+revoke execute on function bufdir_private.is_allowed_transition(
+  public.bufdir_export_status, public.bufdir_export_status) from public, anon;
+grant execute on function bufdir_private.is_allowed_transition(
+  public.bufdir_export_status, public.bufdir_export_status)
+  to authenticated, service_role, bufdir_export_runner;
+
+-- The columns of public.bufdir_export_audit that only the runner writes: its
+-- state and its result. A client names none of them (XB004); the runner's
+-- grant is exactly these (see grants).
+create function bufdir_private.runner_owned_columns() returns text[]
+  language sql immutable
+  set search_path = ''
+as $$
+  select array[
+    'status', 'attempts', 'runner_id', 'lease_expires_at', 'rows_done', 'rows_total',
+    'row_count', 'counted_days', 'file_size_bytes', 'file_path', 'download_url',
+    'download_url_expires_at', 'error_code', 'error_message'
+  ];
+$$;
+revoke execute on function bufdir_private.runner_owned_columns() from public, anon;
+grant execute on function bufdir_private.runner_owned_columns()
+  to authenticated, service_role, bufdir_export_runner;
 
 ----------------------------------------------------------------------------
 -- tables
@@ -67,9 +155,11 @@ create table public.bufdir_export_audit (
   created_at timestamptz not null default now(),
   updated_at timestamptz not null default now(),
   completed_at timestamptz,
+  counted_days bigint,
 
   constraint bufdir_export_audit_organisation_id_fkey foreign key (organisation_id)
     references public.organisations (id) on delete restrict,
+  -- The period a request may cover.
   constraint bufdir_export_audit_period_order_check check (period_end >= period_start),
   -- At most 366 days: one Bufdir reporting year, leap years included.
   constraint bufdir_export_audit_period_length_check check (period_end - period_start <= 365),
@@ -81,9 +171,10 @@ create table public.bufdir_export_audit (
     check (rows_done >= 0 and rows_total >= 0 and rows_done <= rows_total),
   constraint bufdir_export_audit_row_count_check check (row_count >= 0),
   constraint bufdir_export_audit_file_size_bytes_check check (file_size_bytes >= 0),
+  constraint bufdir_export_audit_counted_days_check check (counted_days >= 0),
   constraint bufdir_export_audit_error_code_check check (error_code in (
-    'forbidden', 'invalid_request', 'invalid_config', 'query_error', 'generation_error',
-    'storage_error', 'runner_lost', 'internal'
+    'forbidden', 'invalid_config', 'query_error', 'generation_error', 'storage_error',
+    'runner_lost', 'internal'
   )),
   constraint bufdir_export_audit_error_message_check check (length(error_message) <= 2000),
   -- A failed export says why; no other status carries an error.
@@ -102,22 +193,22 @@ create table public.bufdir_export_audit (
   ),
   -- Work in progress belongs to a runner, for a limited time.
   constraint bufdir_export_audit_in_progress_has_lease_check check (
-    status in ('initialised', 'completed', 'completed_empty', 'failed', 'cancelled')
+    not bufdir_private.is_in_progress(status)
     or (runner_id is not null and lease_expires_at is not null)
   )
 );
 create index bufdir_export_audit_claim_idx
   on public.bufdir_export_audit (created_at) where status = 'initialised';
 create index bufdir_export_audit_lease_idx
-  on public.bufdir_export_audit (lease_expires_at)
-  where status in ('querying_activities', 'mapping_columns', 'generating_file',
-                   'bundling_attachments', 'storing_file');
+  on public.bufdir_export_audit (lease_expires_at) where bufdir_private.is_in_progress(status);
 create index bufdir_export_audit_organisation_idx
   on public.bufdir_export_audit (organisation_id, created_at);
 create index bufdir_export_audit_requested_by_idx
   on public.bufdir_export_audit (requested_by, created_at);
 comment on table public.bufdir_export_audit is
   'One row per Bufdir export request: the request, its progress and its result. Never deleted.';
+comment on column public.bufdir_export_audit.counted_days is
+  'Activity days counted for Bufdir in the file (by the organisation''s column configuration).';
 
 create table public.bufdir_export_audit_events (
   id bigint generated always as identity primary key,
@@ -138,49 +229,6 @@ comment on table public.bufdir_export_audit_events is
 -- functions
 ----------------------------------------------------------------------------
 
--- The transition table of DESIGN.md. Re-queueing (in progress -> initialised)
--- is listed here; the lease condition on it is checked by the trigger.
-create function bufdir_private.is_allowed_transition(
-  p_from public.bufdir_export_status,
-  p_to public.bufdir_export_status
-) returns boolean
-  language sql immutable
-  set search_path = ''
-as $$
-  select case p_from
-    when 'initialised' then
-      p_to in ('querying_activities', 'failed', 'cancelled')
-    when 'querying_activities' then
-      p_to in ('mapping_columns', 'completed_empty', 'failed', 'cancelled', 'initialised')
-    when 'mapping_columns' then
-      p_to in ('generating_file', 'failed', 'cancelled', 'initialised')
-    when 'generating_file' then
-      p_to in ('bundling_attachments', 'storing_file', 'failed', 'cancelled', 'initialised')
-    when 'bundling_attachments' then
-      p_to in ('storing_file', 'failed', 'cancelled', 'initialised')
-    when 'storing_file' then
-      p_to in ('completed', 'failed', 'cancelled', 'initialised')
-    else false
-  end;
-$$;
-revoke execute on function bufdir_private.is_allowed_transition(
-  public.bufdir_export_status, public.bufdir_export_status) from public, anon;
-grant execute on function bufdir_private.is_allowed_transition(
-  public.bufdir_export_status, public.bufdir_export_status)
-  to authenticated, service_role, bufdir_export_runner;
-
-create function bufdir_private.is_terminal(p_status public.bufdir_export_status)
-  returns boolean
-  language sql immutable
-  set search_path = ''
-as $$
-  select p_status in ('completed', 'completed_empty', 'failed', 'cancelled');
-$$;
-revoke execute on function bufdir_private.is_terminal(public.bufdir_export_status)
-  from public, anon;
-grant execute on function bufdir_private.is_terminal(public.bufdir_export_status)
-  to authenticated, service_role, bufdir_export_runner;
-
 -- The database role on whose behalf this statement runs. Inside a security
 -- definer function current_user is the function's owner, but the role GUC
 -- still holds what SET ROLE chose (as PostgREST does per request), and
@@ -198,7 +246,7 @@ revoke execute on function bufdir_private.invoking_role() from public, anon, aut
 
 -- Who is acting, for the event log: the signed-in user, else the runner that
 -- announced itself for this transaction (bufdir_export.runner_id, set by the
--- runner's queries), else the database role.
+-- runner's functions), else the database role.
 create function bufdir_private.current_actor() returns text
   language sql stable
   set search_path = ''
@@ -212,32 +260,47 @@ $$;
 revoke execute on function bufdir_private.current_actor() from public, anon, authenticated;
 
 -- BEFORE INSERT: a new export is a request and nothing else.
+--
+-- Membership is checked here, before RLS, for a user asking as themselves
+-- (the error is about them) and for server roles, which RLS does not cover.
+-- A signed-in user who names anyone but themselves as requester is left to
+-- the insert policy, which refuses with the same row-level security error
+-- whoever they named: this function runs as its owner, and its "not a
+-- member" error would tell them whether that other user belongs to the
+-- organisation.
 create function bufdir_private.bufdir_export_audit_before_insert() returns trigger
   language plpgsql
   security definer
   set search_path = ''
 as $$
 declare
+  -- What a runner-owned column holds on a new export; null unless named here.
+  v_born constant jsonb := '{"status": "initialised", "attempts": 0}';
+  v_row constant jsonb := pg_catalog.to_jsonb(new);
   v_column text;
 begin
-  if new.status is distinct from 'initialised' then
-    raise exception 'a new export starts as initialised; status is set by the runner, not by the client'
-      using errcode = 'XB004', column = 'status';
-  end if;
-  if new.attempts is distinct from 0 then
-    raise exception 'attempts is set by the runner, not by the client'
-      using errcode = 'XB004', column = 'attempts';
-  end if;
-  foreach v_column in array array[
-    'runner_id', 'lease_expires_at', 'rows_done', 'rows_total', 'row_count', 'file_size_bytes',
-    'file_path', 'download_url', 'download_url_expires_at', 'error_code', 'error_message',
-    'completed_at'
-  ] loop
-    if pg_catalog.to_jsonb(new) -> v_column <> 'null'::jsonb then
+  foreach v_column in array bufdir_private.runner_owned_columns() loop
+    if v_row -> v_column is distinct from coalesce(v_born -> v_column, 'null'::jsonb) then
+      if v_column = 'status' then
+        raise exception 'a new export starts as initialised; status is set by the runner, not by the client'
+          using errcode = 'XB004', column = v_column;
+      end if;
       raise exception '% is set by the runner, not by the client', v_column
         using errcode = 'XB004', column = v_column;
     end if;
   end loop;
+  if new.completed_at is not null then
+    raise exception 'completed_at is set by the database, not by the client'
+      using errcode = 'XB004', column = 'completed_at';
+  end if;
+
+  new.created_at := pg_catalog.now();
+  new.updated_at := new.created_at;
+  if bufdir_private.invoking_role() in ('authenticated', 'anon')
+     and new.requested_by is distinct from auth.uid() then
+    -- The insert policy refuses this row; say nothing about anyone else.
+    return new;
+  end if;
 
   if new.requested_by is null then
     raise exception 'requested_by is required: sign in, or name the requesting user'
@@ -252,9 +315,6 @@ begin
     raise exception 'user % is not a member of organisation %', new.requested_by, new.organisation_id
       using errcode = 'insufficient_privilege';
   end if;
-
-  new.created_at := pg_catalog.now();
-  new.updated_at := new.created_at;
   return new;
 end;
 $$;
@@ -306,9 +366,8 @@ $$;
 revoke execute on function bufdir_private.bufdir_export_audit_before_update()
   from public, anon, authenticated;
 
--- AFTER INSERT OR UPDATE: one event per status change, and a wake-up for
--- runners whenever there is an export to claim. Security definer: nobody
--- holds a privilege on the events table that would let them write one.
+-- AFTER INSERT OR UPDATE: one event per status change. Security definer:
+-- nobody holds a privilege on the events table that would let them write one.
 create function bufdir_private.bufdir_export_audit_after_write() returns trigger
   language plpgsql
   security definer
@@ -334,9 +393,6 @@ begin
         'error_code', new.error_code
       ))
     );
-    if new.status = 'initialised' then
-      perform pg_catalog.pg_notify('bufdir_export', new.id::text);
-    end if;
   end if;
   return null;
 end;
@@ -345,7 +401,7 @@ revoke execute on function bufdir_private.bufdir_export_audit_after_write()
   from public, anon, authenticated;
 
 -- Audit records and events are never deleted or truncated, and events are
--- never updated, whoever asks.
+-- never updated, whoever asks. (Column configurations use it too.)
 create function bufdir_private.forbid_audit_change() returns trigger
   language plpgsql
   set search_path = ''
@@ -390,55 +446,6 @@ end;
 $$;
 revoke execute on function public.cancel_bufdir_export(uuid) from public, anon;
 grant execute on function public.cancel_bufdir_export(uuid) to authenticated, service_role;
-
--- Re-queue exports whose lease expired, or fail them as runner_lost once
--- they have used max attempts. Every runner calls it periodically; pg_cron
--- can schedule it too:
---   select cron.schedule('bufdir-export-reaper', '* * * * *',
---                        'select bufdir_private.reap_bufdir_exports()');
-create function bufdir_private.reap_bufdir_exports(p_max_attempts integer default 3)
-  returns table (export_id uuid, from_status public.bufdir_export_status,
-                 to_status public.bufdir_export_status)
-  language plpgsql
-  set search_path = ''
-as $$
-begin
-  if p_max_attempts is null or p_max_attempts < 1 then
-    raise exception 'max attempts must be at least 1, not %', p_max_attempts
-      using errcode = 'invalid_parameter_value';
-  end if;
-  return query
-  with expired as (
-    select e.id, e.status
-    from public.bufdir_export_audit e
-    where e.status in ('querying_activities', 'mapping_columns', 'generating_file',
-                       'bundling_attachments', 'storing_file')
-      and e.lease_expires_at < pg_catalog.now()
-    for update skip locked
-  ),
-  reaped as (
-    update public.bufdir_export_audit e
-    set status = case when e.attempts >= p_max_attempts
-                      then 'failed'::public.bufdir_export_status
-                      else 'initialised'::public.bufdir_export_status end,
-        error_code = case when e.attempts >= p_max_attempts then 'runner_lost' end,
-        error_message = case when e.attempts >= p_max_attempts
-          then pg_catalog.format('the runner stopped renewing its lease %s times', e.attempts) end,
-        runner_id = case when e.attempts >= p_max_attempts then e.runner_id end,
-        lease_expires_at = case when e.attempts >= p_max_attempts then e.lease_expires_at end,
-        rows_done = null,
-        rows_total = null
-    from expired x
-    where e.id = x.id
-    returning e.id as reaped_id, x.status as old_status, e.status as new_status
-  )
-  select r.reaped_id, r.old_status, r.new_status from reaped r;
-end;
-$$;
-revoke execute on function bufdir_private.reap_bufdir_exports(integer)
-  from public, anon, authenticated;
-grant execute on function bufdir_private.reap_bufdir_exports(integer)
-  to service_role, bufdir_export_runner;
 
 ----------------------------------------------------------------------------
 -- triggers
@@ -534,16 +541,15 @@ grant select on table public.bufdir_export_audit, public.bufdir_export_audit_eve
 -- hears why from the insert trigger (XB004) rather than a bare 42501.
 grant insert on table public.bufdir_export_audit to authenticated;
 grant insert, update on table public.bufdir_export_audit to service_role;
--- The runner writes the state and the result, never the request.
-grant update (
-  status, attempts, runner_id, lease_expires_at, rows_done, rows_total, row_count,
-  file_size_bytes, file_path, download_url, download_url_expires_at, error_code, error_message
-) on table public.bufdir_export_audit to bufdir_export_runner;
 
-----------------------------------------------------------------------------
--- realtime
-----------------------------------------------------------------------------
-
--- App clients subscribe with postgres_changes; Realtime applies the RLS
--- policies above, so each client sees only the rows it may select.
-alter publication supabase_realtime add table public.bufdir_export_audit;
+-- The runner writes the state and the result, never the request: exactly the
+-- columns bufdir_private.runner_owned_columns() names.
+do $grant$
+begin
+  execute pg_catalog.format(
+    'grant update (%s) on table public.bufdir_export_audit to bufdir_export_runner',
+    (select pg_catalog.string_agg(pg_catalog.quote_ident(c), ', ')
+     from pg_catalog.unnest(bufdir_private.runner_owned_columns()) as c)
+  );
+end
+$grant$;
