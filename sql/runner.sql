@@ -1,6 +1,6 @@
 -- The runner's writes to the audit record. Each is one function of the
--- migration, guarded on runner and expected status; they raise XB008 when the
--- export is no longer this runner's.
+-- migration, guarded on runner, claim and expected status; they raise XB008
+-- when the export is no longer this claim's.
 
 -- name: claim_export
 select * from bufdir_private.claim_bufdir_export(%(runner_id)s, %(lease_seconds)s);
@@ -16,30 +16,32 @@ select bufdir_private.is_member(%(organisation_id)s, %(user_id)s);
 
 -- name: advance_export
 select * from bufdir_private.advance_bufdir_export(
-  %(export_id)s, %(runner_id)s, %(from_status)s, %(to_status)s, %(lease_seconds)s
+  %(export_id)s, %(runner_id)s, %(claim)s, %(from_status)s, %(to_status)s, %(lease_seconds)s
 );
 
 -- name: heartbeat_export
 select * from bufdir_private.heartbeat_bufdir_export(
-  %(export_id)s, %(runner_id)s, %(lease_seconds)s, %(rows_done)s, %(rows_total)s
+  %(export_id)s, %(runner_id)s, %(claim)s, %(lease_seconds)s, %(rows_done)s, %(rows_total)s
 );
 
 -- name: complete_export
 select * from bufdir_private.complete_bufdir_export(
-  %(export_id)s, %(runner_id)s, %(row_count)s, %(file_size_bytes)s, %(file_path)s,
+  %(export_id)s, %(runner_id)s, %(claim)s, %(row_count)s, %(file_size_bytes)s, %(file_path)s,
   %(download_url)s, %(download_url_expires_at)s, %(counted_days)s
 );
 
 -- name: complete_empty_export
-select * from bufdir_private.complete_empty_bufdir_export(%(export_id)s, %(runner_id)s);
+select * from bufdir_private.complete_empty_bufdir_export(
+  %(export_id)s, %(runner_id)s, %(claim)s
+);
 
 -- name: fail_export
 select * from bufdir_private.fail_bufdir_export(
-  %(export_id)s, %(runner_id)s, %(error_code)s, %(error_message)s
+  %(export_id)s, %(runner_id)s, %(claim)s, %(error_code)s, %(error_message)s
 );
 
 -- name: release_export
-select * from bufdir_private.release_bufdir_export(%(export_id)s, %(runner_id)s);
+select * from bufdir_private.release_bufdir_export(%(export_id)s, %(runner_id)s, %(claim)s);
 
 -- name: reap_exports
 select * from bufdir_private.reap_bufdir_exports(%(max_attempts)s);

@@ -1,9 +1,15 @@
 -- The runner's side of the state machine: every write a runner makes is one
 -- of these functions. Each announces the runner for the event log, updates
--- the export only WHERE it is in the expected status AND held by this runner,
--- and raises XB008 (lease lost) when nothing matched, so a runner that lost
--- its export (lease expired and re-queued, or cancelled by the user) never
--- overwrites it afterwards. Last, the reaper, which every runner calls and
+-- the export only WHERE it is in the expected status AND held by this runner
+-- under this claim, and raises XB008 (lease lost) when nothing matched, so a
+-- runner that lost its export (lease expired and re-queued, or cancelled by
+-- the user) never overwrites it afterwards.
+--
+-- The claim is the fence: claim_bufdir_export counts one more attempt, and
+-- that number (attempts, as the claim returned it) is the claim's token.
+-- Every later write names it and is refused once the export was claimed
+-- again, even by a worker of the same runner (all workers of one process
+-- share its runner id). Last, the reaper, which every runner calls and
 -- pg_cron can schedule.
 
 ----------------------------------------------------------------------------
@@ -14,6 +20,7 @@
 create function bufdir_private.raise_lease_lost(
   p_export_id uuid,
   p_runner_id text,
+  p_claim integer,
   p_expected public.bufdir_export_status
 ) returns void
   language plpgsql
@@ -22,22 +29,23 @@ as $$
 declare
   v_status public.bufdir_export_status;
   v_runner text;
+  v_claim integer;
 begin
-  select e.status, e.runner_id into v_status, v_runner
+  select e.status, e.runner_id, e.attempts into v_status, v_runner, v_claim
   from public.bufdir_export_audit e
   where e.id = p_export_id;
   if not found then
     raise exception 'export % does not exist', p_export_id using errcode = 'XB007';
   end if;
-  raise exception 'runner % no longer holds export % (expected %, it is % and held by %)',
-      p_runner_id, p_export_id, coalesce(p_expected::text, 'in progress'), v_status,
-      coalesce(v_runner, 'no runner')
+  raise exception 'runner % (claim %) no longer holds export % (expected %, it is % and held by % under claim %)',
+      p_runner_id, p_claim, p_export_id, coalesce(p_expected::text, 'in progress'), v_status,
+      coalesce(v_runner, 'no runner'), v_claim
     using errcode = 'XB008';
 end;
 $$;
-revoke execute on function bufdir_private.raise_lease_lost(uuid, text, public.bufdir_export_status)
+revoke execute on function bufdir_private.raise_lease_lost(uuid, text, integer, public.bufdir_export_status)
   from public, anon, authenticated;
-grant execute on function bufdir_private.raise_lease_lost(uuid, text, public.bufdir_export_status)
+grant execute on function bufdir_private.raise_lease_lost(uuid, text, integer, public.bufdir_export_status)
   to service_role, bufdir_export_runner;
 
 -- Claim the oldest waiting export: initialised -> querying_activities, with
@@ -78,6 +86,7 @@ grant execute on function bufdir_private.claim_bufdir_export(text, integer)
 create function bufdir_private.advance_bufdir_export(
   p_export_id uuid,
   p_runner_id text,
+  p_claim integer,
   p_from public.bufdir_export_status,
   p_to public.bufdir_export_status,
   p_lease_seconds integer
@@ -92,19 +101,20 @@ begin
   update public.bufdir_export_audit e
   set status = p_to,
       lease_expires_at = pg_catalog.now() + pg_catalog.make_interval(secs => p_lease_seconds)
-  where e.id = p_export_id and e.status = p_from and e.runner_id = p_runner_id
+  where e.id = p_export_id and e.status = p_from
+    and e.runner_id = p_runner_id and e.attempts = p_claim
   returning e.* into v_export;
   if not found then
-    perform bufdir_private.raise_lease_lost(p_export_id, p_runner_id, p_from);
+    perform bufdir_private.raise_lease_lost(p_export_id, p_runner_id, p_claim, p_from);
   end if;
   return v_export;
 end;
 $$;
 revoke execute on function bufdir_private.advance_bufdir_export(
-  uuid, text, public.bufdir_export_status, public.bufdir_export_status, integer)
+  uuid, text, integer, public.bufdir_export_status, public.bufdir_export_status, integer)
   from public, anon, authenticated;
 grant execute on function bufdir_private.advance_bufdir_export(
-  uuid, text, public.bufdir_export_status, public.bufdir_export_status, integer)
+  uuid, text, integer, public.bufdir_export_status, public.bufdir_export_status, integer)
   to service_role, bufdir_export_runner;
 
 -- Renew the lease of a held export and record its progress (rows done of
@@ -112,6 +122,7 @@ grant execute on function bufdir_private.advance_bufdir_export(
 create function bufdir_private.heartbeat_bufdir_export(
   p_export_id uuid,
   p_runner_id text,
+  p_claim integer,
   p_lease_seconds integer,
   p_rows_done bigint default null,
   p_rows_total bigint default null
@@ -128,24 +139,25 @@ begin
       rows_done = coalesce(p_rows_done, e.rows_done),
       rows_total = coalesce(p_rows_total, e.rows_total)
   where e.id = p_export_id
-    and e.runner_id = p_runner_id
+    and e.runner_id = p_runner_id and e.attempts = p_claim
     and bufdir_private.is_in_progress(e.status)
   returning e.* into v_export;
   if not found then
-    perform bufdir_private.raise_lease_lost(p_export_id, p_runner_id, null);
+    perform bufdir_private.raise_lease_lost(p_export_id, p_runner_id, p_claim, null);
   end if;
   return v_export;
 end;
 $$;
-revoke execute on function bufdir_private.heartbeat_bufdir_export(uuid, text, integer, bigint, bigint)
+revoke execute on function bufdir_private.heartbeat_bufdir_export(uuid, text, integer, integer, bigint, bigint)
   from public, anon, authenticated;
-grant execute on function bufdir_private.heartbeat_bufdir_export(uuid, text, integer, bigint, bigint)
+grant execute on function bufdir_private.heartbeat_bufdir_export(uuid, text, integer, integer, bigint, bigint)
   to service_role, bufdir_export_runner;
 
 -- storing_file -> completed, with the file, its link and the days it counts.
 create function bufdir_private.complete_bufdir_export(
   p_export_id uuid,
   p_runner_id text,
+  p_claim integer,
   p_row_count bigint,
   p_file_size_bytes bigint,
   p_file_path text,
@@ -170,22 +182,25 @@ begin
       file_path = p_file_path,
       download_url = p_download_url,
       download_url_expires_at = p_download_url_expires_at
-  where e.id = p_export_id and e.status = 'storing_file' and e.runner_id = p_runner_id
+  where e.id = p_export_id and e.status = 'storing_file'
+    and e.runner_id = p_runner_id and e.attempts = p_claim
   returning e.* into v_export;
   if not found then
-    perform bufdir_private.raise_lease_lost(p_export_id, p_runner_id, 'storing_file');
+    perform bufdir_private.raise_lease_lost(p_export_id, p_runner_id, p_claim, 'storing_file');
   end if;
   return v_export;
 end;
 $$;
 revoke execute on function bufdir_private.complete_bufdir_export(
-  uuid, text, bigint, bigint, text, text, timestamptz, bigint) from public, anon, authenticated;
+  uuid, text, integer, bigint, bigint, text, text, timestamptz, bigint) from public, anon, authenticated;
 grant execute on function bufdir_private.complete_bufdir_export(
-  uuid, text, bigint, bigint, text, text, timestamptz, bigint)
+  uuid, text, integer, bigint, bigint, text, text, timestamptz, bigint)
   to service_role, bufdir_export_runner;
 
 -- querying_activities -> completed_empty: nothing in the period, no file, no days.
-create function bufdir_private.complete_empty_bufdir_export(p_export_id uuid, p_runner_id text)
+create function bufdir_private.complete_empty_bufdir_export(
+  p_export_id uuid, p_runner_id text, p_claim integer
+)
   returns public.bufdir_export_audit
   language plpgsql
   set search_path = ''
@@ -196,23 +211,25 @@ begin
   perform pg_catalog.set_config('bufdir_export.runner_id', p_runner_id, true);
   update public.bufdir_export_audit e
   set status = 'completed_empty', row_count = 0, counted_days = 0, rows_done = 0, rows_total = 0
-  where e.id = p_export_id and e.status = 'querying_activities' and e.runner_id = p_runner_id
+  where e.id = p_export_id and e.status = 'querying_activities'
+    and e.runner_id = p_runner_id and e.attempts = p_claim
   returning e.* into v_export;
   if not found then
-    perform bufdir_private.raise_lease_lost(p_export_id, p_runner_id, 'querying_activities');
+    perform bufdir_private.raise_lease_lost(p_export_id, p_runner_id, p_claim, 'querying_activities');
   end if;
   return v_export;
 end;
 $$;
-revoke execute on function bufdir_private.complete_empty_bufdir_export(uuid, text)
+revoke execute on function bufdir_private.complete_empty_bufdir_export(uuid, text, integer)
   from public, anon, authenticated;
-grant execute on function bufdir_private.complete_empty_bufdir_export(uuid, text)
+grant execute on function bufdir_private.complete_empty_bufdir_export(uuid, text, integer)
   to service_role, bufdir_export_runner;
 
 -- Any held status -> failed, with an error code and a readable message.
 create function bufdir_private.fail_bufdir_export(
   p_export_id uuid,
   p_runner_id text,
+  p_claim integer,
   p_error_code text,
   p_error_message text
 ) returns public.bufdir_export_audit
@@ -228,23 +245,25 @@ begin
       error_code = p_error_code,
       error_message = left(p_error_message, 2000)
   where e.id = p_export_id
-    and e.runner_id = p_runner_id
+    and e.runner_id = p_runner_id and e.attempts = p_claim
     and bufdir_private.is_in_progress(e.status)
   returning e.* into v_export;
   if not found then
-    perform bufdir_private.raise_lease_lost(p_export_id, p_runner_id, null);
+    perform bufdir_private.raise_lease_lost(p_export_id, p_runner_id, p_claim, null);
   end if;
   return v_export;
 end;
 $$;
-revoke execute on function bufdir_private.fail_bufdir_export(uuid, text, text, text)
+revoke execute on function bufdir_private.fail_bufdir_export(uuid, text, integer, text, text)
   from public, anon, authenticated;
-grant execute on function bufdir_private.fail_bufdir_export(uuid, text, text, text)
+grant execute on function bufdir_private.fail_bufdir_export(uuid, text, integer, text, text)
   to service_role, bufdir_export_runner;
 
 -- A runner shutting down gives a held export back: it gives up its lease,
 -- and the export, its lease now expired, is re-queued for another runner.
-create function bufdir_private.release_bufdir_export(p_export_id uuid, p_runner_id text)
+create function bufdir_private.release_bufdir_export(
+  p_export_id uuid, p_runner_id text, p_claim integer
+)
   returns public.bufdir_export_audit
   language plpgsql
   set search_path = ''
@@ -256,10 +275,10 @@ begin
   update public.bufdir_export_audit e
   set lease_expires_at = pg_catalog.now() - interval '1 microsecond'
   where e.id = p_export_id
-    and e.runner_id = p_runner_id
+    and e.runner_id = p_runner_id and e.attempts = p_claim
     and bufdir_private.is_in_progress(e.status);
   if not found then
-    perform bufdir_private.raise_lease_lost(p_export_id, p_runner_id, null);
+    perform bufdir_private.raise_lease_lost(p_export_id, p_runner_id, p_claim, null);
   end if;
   update public.bufdir_export_audit e
   set status = 'initialised', runner_id = null, lease_expires_at = null,
@@ -269,9 +288,9 @@ begin
   return v_export;
 end;
 $$;
-revoke execute on function bufdir_private.release_bufdir_export(uuid, text)
+revoke execute on function bufdir_private.release_bufdir_export(uuid, text, integer)
   from public, anon, authenticated;
-grant execute on function bufdir_private.release_bufdir_export(uuid, text)
+grant execute on function bufdir_private.release_bufdir_export(uuid, text, integer)
   to service_role, bufdir_export_runner;
 
 -- Re-queue exports whose lease expired, or fail them as runner_lost once

@@ -123,3 +123,41 @@ async def test_sigterm_gives_a_running_export_back_and_exits_zero(
     log = (tmp_path / "leaving.log").read_text()
     assert "1 given back" in log
     assert "Traceback" not in log
+
+
+async def test_a_stale_process_with_the_same_runner_id_loses_the_export_once(
+    runners: Start, conn: psycopg.AsyncConnection[Any], tmp_path: Path
+) -> None:
+    """Two processes share RUNNER_ID: the one stopped past its lease must not write
+    again once the other has claimed the export, though the runner id matches."""
+    await generate_activities(
+        conn,
+        organisation_slug="hlf",
+        count=60_000,
+        seed=11,
+        period_start=date(2025, 1, 1),
+        period_end=date(2025, 12, 31),
+    )
+    stale = await runners("stale", runner_id="host-1", concurrency="1", lease_seconds="5")
+    export_id = await request_as(conn, ADMINS["hlf"], ORGS["hlf"])
+    await _until_status(conn, export_id, {"generating_file"})
+    stale.send_signal(signal.SIGSTOP)
+
+    await runners("fresh", runner_id="host-1", concurrency="1", lease_seconds="5")
+    [row] = (await wait_for_end(conn, [export_id], within=120)).values()
+    stale.send_signal(signal.SIGCONT)
+    log_file = tmp_path / "stale.log"
+    async with asyncio.timeout(30):
+        while "claim 1 lost" not in log_file.read_text():  # noqa: ASYNC110
+            await asyncio.sleep(0.1)
+    await asyncio.sleep(1)  # what the stale process might still do, it would do now
+
+    assert (row["status"], row["runner_id"], row["attempts"]) == ("completed", "host-1", 2)
+    walk = [e[1] for e in await _events(conn, [export_id])]
+    assert walk.count("completed") == 1
+    assert walk[-1] == "completed"
+    assert await held_by(conn, export_id) == ("completed", "host-1", 2)
+    stored = [path for path in (tmp_path / "storage").rglob("*") if path.is_file()]
+    assert [path.name for path in stored] == [Path(row["file_path"]).name]
+    assert stale.returncode is None
+    assert "Traceback" not in log_file.read_text()

@@ -300,12 +300,13 @@ MATRIX: dict[tuple[str, str], tuple[str, tuple[str, ...]]] = {
         ("denied", "denied", "denied", "denied", "denied", "denied", "ok", "ok"),
     ),
     ("advance_bufdir_export()", "call"): (
-        "select id from bufdir_private.advance_bufdir_export(%(export)s, 'matrix',"
+        "select id from bufdir_private.advance_bufdir_export(%(export)s, 'matrix', 1,"
         " 'querying_activities', 'mapping_columns', 60)",
         ("denied", "denied", "denied", "denied", "denied", "denied", "XB008", "XB008"),
     ),
     ("fail_bufdir_export()", "call"): (
-        "select id from bufdir_private.fail_bufdir_export(%(export)s, 'matrix', 'internal', 'x')",
+        "select id from bufdir_private.fail_bufdir_export(%(export)s, 'matrix', 1,"
+        " 'internal', 'x')",
         ("denied", "denied", "denied", "denied", "denied", "denied", "XB008", "XB008"),
     ),
     ("reap_bufdir_exports()", "call"): (

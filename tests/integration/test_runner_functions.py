@@ -28,13 +28,22 @@ async def _claim(conn: psycopg.AsyncConnection[Any], runner: str) -> tuple[Any, 
         return await cursor.fetchone()
 
 
-async def _call(conn: psycopg.AsyncConnection[Any], function: str, *args: Any) -> tuple[Any, ...]:
+async def _call(
+    conn: psycopg.AsyncConnection[Any],
+    function: str,
+    export_id: uuid.UUID,
+    runner: str,
+    *rest: Any,
+    claim: int = 1,
+) -> tuple[Any, ...]:
+    """``function(export_id, runner, claim, *rest)`` as the runner role."""
+    args = [export_id, runner, claim, *rest]
     placeholders = ", ".join(["%s"] * len(args))
     async with conn.transaction():
         await _as_runner(conn)
         cursor = await conn.execute(
             f"select status::text, runner_id from bufdir_private.{function}({placeholders})",
-            list(args),
+            args,
         )
         row = await cursor.fetchone()
     assert row is not None
@@ -169,7 +178,7 @@ async def test_another_runner_or_a_cancelled_export_is_never_overwritten(
             "mapping_columns",
             LEASE,
         )
-    assert "runner thief no longer holds export" in str(stolen[0])
+    assert "runner thief (claim 1) no longer holds export" in str(stolen[0])
 
     async with conn.transaction():
         await act_as(conn, "authenticated", world.member_a)
@@ -201,6 +210,44 @@ async def test_a_runner_whose_export_was_reaped_cannot_write_it(
     again = await _claim(conn, "fast")
     assert again is not None
     assert again[:4] == (export_id, "querying_activities", "fast", 2)
+
+
+async def test_a_stale_worker_of_the_same_runner_is_fenced_off(
+    conn: psycopg.AsyncConnection[Any], world: World
+) -> None:
+    """Every worker of one runner process shares its runner id: the claim's own
+    number, not the runner id, tells the stale worker from the current one."""
+    export_id = await new_export(conn, world)
+    first = await _claim(conn, "host-1")
+    await expire_lease(conn, export_id)
+    await conn.execute("select * from bufdir_private.reap_bufdir_exports(3)")
+    second = await _claim(conn, "host-1")
+    assert first is not None
+    assert second is not None
+    assert (first[3], second[3]) == (1, 2)
+
+    for function, args in [
+        ("advance_bufdir_export", ("querying_activities", "mapping_columns", LEASE)),
+        ("heartbeat_bufdir_export", (LEASE, 1, 2)),
+        ("fail_bufdir_export", ("internal", "stale")),
+        ("complete_empty_bufdir_export", ()),
+        ("release_bufdir_export", ()),
+    ]:
+        with raises_sqlstate("XB008") as stale:
+            await _call(conn, function, export_id, "host-1", *args, claim=1)
+        assert "under claim 2" in str(stale[0])
+    assert await _call(
+        conn, "advance_bufdir_export", export_id, "host-1",
+        "querying_activities", "mapping_columns", LEASE, claim=2,
+    ) == ("mapping_columns", "host-1")  # fmt: skip
+    events = await (
+        await conn.execute(
+            "select to_status::text, actor, detail ->> 'attempts'"
+            " from public.bufdir_export_audit_events where export_id = %s order by id",
+            [export_id],
+        )
+    ).fetchall()
+    assert events[-1] == ("mapping_columns", "runner:host-1", "2")
 
 
 async def test_the_reaper_fails_an_export_out_of_attempts(

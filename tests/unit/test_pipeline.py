@@ -52,6 +52,7 @@ class World:
     fail_in: str | None = None
     lose_at: ExportStatus | None = None
     then: ExportStatus = ExportStatus.CANCELLED
+    then_claimed_again: bool = False  # by the time the loss is found
 
     def __post_init__(self) -> None:
         if self.export is None:
@@ -70,7 +71,8 @@ class World:
     async def current(self, export_id: uuid.UUID) -> ExportRecord:
         self.calls.append(("current",))
         assert self.export is not None
-        return self.export.model_copy(update={"status": self.then})
+        attempts = self.export.attempts + (1 if self.then_claimed_again else 0)
+        return self.export.model_copy(update={"status": self.then, "attempts": attempts})
 
     async def requester_is_member(self, export: ExportRecord) -> bool:
         self.calls.append(("requester_is_member",))
@@ -383,11 +385,25 @@ async def test_a_cancellation_between_steps_is_respected_not_overwritten(world: 
 async def test_an_export_lost_to_another_runner_ends_this_pass_quietly(world: World) -> None:
     world.lose_at = ExportStatus.STORING_FILE
     world.then = ExportStatus.GENERATING_FILE  # re-queued and claimed elsewhere
+    world.then_claimed_again = True
 
     assert await world.pipeline().run_export() is None
     assert "fail" not in world.names()
     assert "upload" not in world.names()
     assert list(world.tmp.iterdir()) == []
+
+
+async def test_an_export_another_claim_completed_is_not_this_passs_result(
+    world: World, caplog: pytest.LogCaptureFixture
+) -> None:
+    world.lose_at = ExportStatus.STORING_FILE
+    world.then = ExportStatus.COMPLETED
+    world.then_claimed_again = True
+
+    with caplog.at_level("WARNING", logger="bufdir_export.core.pipeline"):
+        assert await world.pipeline().run_export() is None
+    assert "upload" not in world.names()
+    assert any("claim 1 lost" in record.getMessage() for record in caplog.records)
 
 
 async def test_the_lease_is_held_from_the_claim_to_the_end(world: World) -> None:

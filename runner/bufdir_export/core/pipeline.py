@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
 from datetime import timedelta
 from pathlib import Path
 
@@ -27,6 +28,8 @@ from .ports import (
 from .retry import retry_transient
 
 __all__ = ["ExportPipeline"]
+
+log = logging.getLogger(__name__)
 
 # What failed, by the status the export was in when it failed.
 _FAILURE_CODES = {
@@ -178,8 +181,19 @@ class ExportPipeline:
             await asyncio.shield(release)
 
     async def _outcome_after_losing(self, export: ExportRecord) -> ExportResult | None:
-        """After a guarded write found the export gone: its end, if it ended."""
+        """After a guarded write found the export gone: its end, if it ended under
+        this claim (cancelled by its requester); None when it was claimed again."""
         now = await self._audit.current(export.id)
+        if now.attempts != export.attempts:
+            log.warning(
+                "export %s: claim %d lost (lease expired); claim %d has it, %s",
+                export.id,
+                export.attempts,
+                now.attempts,
+                now.status.value,
+            )
+            return None
+        log.info("export %s: ended as %s while this runner held it", export.id, now.status.value)
         return result_of(now) if now.status in TERMINAL else None
 
 

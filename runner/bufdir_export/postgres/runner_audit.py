@@ -80,7 +80,9 @@ class PostgresAudit:
         return ExportRecord.model_validate(row)
 
     def _held(self, export: ExportRecord) -> dict[str, Any]:
-        return {"export_id": export.id, "runner_id": self._runner_id}
+        # The claim's token is the attempt it counted: a write under an older
+        # claim is refused (XB008), whichever worker of this runner makes it.
+        return {"export_id": export.id, "runner_id": self._runner_id, "claim": export.attempts}
 
     async def claim(self) -> ExportRecord | None:
         row = await self._row(

@@ -136,12 +136,12 @@ select is(
 select throws_ok($$
   set local role bufdir_export_runner;
   select bufdir_private.advance_bufdir_export(
-    'e0000000-0000-4000-8000-000000000003', 'r-3', 'querying_activities', 'mapping_columns', 60) $$,
+    'e0000000-0000-4000-8000-000000000003', 'r-3', 1, 'querying_activities', 'mapping_columns', 60) $$,
   'XB008', null, 'a runner that does not hold the export cannot move it');
 select lives_ok($$
   set local role bufdir_export_runner;
   select bufdir_private.advance_bufdir_export(
-    'e0000000-0000-4000-8000-000000000003', 'r-2', 'querying_activities', 'mapping_columns', 60);
+    'e0000000-0000-4000-8000-000000000003', 'r-2', 1, 'querying_activities', 'mapping_columns', 60);
   reset role $$,
   'the holder moves it through bufdir_private.advance_bufdir_export');
 select results_eq(

@@ -109,7 +109,7 @@ select is(
 select throws_ok($$
   set local role bufdir_export_runner;
   select bufdir_private.advance_bufdir_export(
-    'e0000000-0000-4000-8000-000000000002', 'r', 'mapping_columns', 'generating_file', 60) $$,
+    'e0000000-0000-4000-8000-000000000002', 'r', 1, 'mapping_columns', 'generating_file', 60) $$,
   'XB008', null, 'the runner that held a cancelled export can no longer move it');
 
 select * from finish();

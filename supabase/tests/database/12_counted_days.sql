@@ -34,7 +34,7 @@ select ok((select count(*) = 3 from (
     select bufdir_private.claim_bufdir_export('counting-runner', 60) from generate_series(1, 3)
   ) claimed), 'the runner claims the three');
 select bufdir_private.advance_bufdir_export(('e0000000-0000-4000-8000-0000000000c' || n)::uuid,
-         'counting-runner', s.f::bufdir_export_status, s.t::bufdir_export_status, 60)
+         'counting-runner', 1, s.f::bufdir_export_status, s.t::bufdir_export_status, 60)
 from generate_series(1, 2) n,
      (values ('querying_activities', 'mapping_columns'), ('mapping_columns', 'generating_file'),
              ('generating_file', 'storing_file')) as s(f, t)
@@ -42,7 +42,7 @@ order by n;
 
 select results_eq(
   $$ select status::text, row_count, counted_days from bufdir_private.complete_bufdir_export(
-       'e0000000-0000-4000-8000-0000000000c1', 'counting-runner', 10, 2048,
+       'e0000000-0000-4000-8000-0000000000c1', 'counting-runner', 1, 10, 2048,
        'a0000000-0000-4000-8000-0000000000c0/e0000000-0000-4000-8000-0000000000c1/r.xlsx',
        'https://files.example/r.xlsx', now() + interval '1 day', 7) $$,
   $$ values ('completed'::text, 10::bigint, 7::bigint) $$,
@@ -53,7 +53,7 @@ select is(
   1, 'one complete function, which takes the count');
 select results_eq(
   $$ select status::text, row_count, counted_days from bufdir_private.complete_empty_bufdir_export(
-       'e0000000-0000-4000-8000-0000000000c3', 'counting-runner') $$,
+       'e0000000-0000-4000-8000-0000000000c3', 'counting-runner', 1) $$,
   $$ values ('completed_empty'::text, 0::bigint, 0::bigint) $$,
   'an empty period counts no days');
 
