@@ -78,6 +78,8 @@ async def bench_database() -> AsyncIterator[str]:
             ) as conn:
                 await migrate(conn, queries)
                 await apply_demo_seed(conn)
+                # Many exports queued as one user: past the request limit of a real project.
+                await conn.execute(queries["set_request_limit"], {"limit": 10_000})
             yield server.conninfo(name)
         finally:
             await admin.execute(sql.SQL(queries["drop_database"]).format(name=sql.Identifier(name)))

@@ -19,7 +19,7 @@ from typing import Any
 import psycopg
 from psycopg_pool import AsyncConnectionPool
 
-from bufdir_export._models import ExportRecord
+from bufdir_export._models import ExportRecord, ExportScope
 from bufdir_export.core.pipeline import ExportPipeline
 from bufdir_export.core.ports import Activity, GeneratedFile, Progress, RowMapping, SignedUrl
 from bufdir_export.core.runner import Runner
@@ -54,6 +54,8 @@ class NoopSteps:
         rows: AsyncIterator[Activity],
         total: int,
         progress: Progress,
+        *,
+        scope: ExportScope,
     ) -> GeneratedFile:
         return GeneratedFile(_NOWHERE, "bufdir-rapport-2025.xlsx", "application/x", 1, 1, 1)
 

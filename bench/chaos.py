@@ -274,6 +274,8 @@ async def run(seconds: float, seed: int, json_path: Path | None) -> int:
         async with await psycopg.AsyncConnection.connect(conninfo, autocommit=True) as conn:
             await migrate(conn, queries)
             await apply_demo_seed(conn)
+            # Many exports queued as one user: past the request limit of a real project.
+            await conn.execute(queries["set_request_limit"], {"limit": 10_000})
             await generate_activities(
                 conn, organisation_slug="nhf", count=3_000, seed=seed,
                 period_start=date(2031, 1, 1), period_end=date(2031, 12, 31),

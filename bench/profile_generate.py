@@ -13,18 +13,20 @@ from __future__ import annotations
 import argparse
 import asyncio
 import tempfile
-import uuid
 from datetime import UTC, date, datetime
 from pathlib import Path
+from typing import Any
 
 import psycopg
+from psycopg.rows import dict_row
 from pyinstrument import Profiler
 
-from bench._harness import NHF, bench_database, console, runner_pool
-from bufdir_export._models import ExportFormat, ExportRecord, ExportStatus
+from bench._harness import NHF, NHF_ADMIN, bench_database, console, runner_pool
+from bufdir_export._models import Caller, ExportFormat, ExportRecord
+from bufdir_export.postgres.acting import act_as_user
 from bufdir_export.postgres.activities import PostgresActivities
 from bufdir_export.postgres.column_mapper import PostgresColumnMapper
-from bufdir_export.postgres.queries import load_queries
+from bufdir_export.postgres.queries import Queries, load_queries
 from bufdir_export.report.file_generator import _write
 from bufdir_export.report.plugins import PluginRegistry
 from bufdir_export.report.sheet_writers import CsvRowWriter, ReportInfo, XlsxRowWriter
@@ -45,8 +47,9 @@ async def main() -> None:
                 period_start=PERIOD[0], period_end=PERIOD[1],
             )  # fmt: skip
 
+            export = await _export(conn, queries)
+
         async with runner_pool(conninfo) as pool:
-            export = _export()
             mapping = await PostgresColumnMapper(pool, queries, PluginRegistry.installed()).prepare(
                 export
             )
@@ -66,17 +69,22 @@ async def main() -> None:
             console.print(profiler.output_text(unicode=True, show_all=False, short_mode=True))
 
 
-def _export() -> ExportRecord:
-    now = datetime.now(UTC)
-    return ExportRecord(
-        id=uuid.uuid4(), organisation_id=NHF, requested_by=uuid.uuid4(),
-        period_start=PERIOD[0], period_end=PERIOD[1], format=ExportFormat.XLSX,
-        include_attachments=False, status=ExportStatus.GENERATING_FILE, attempts=1,
-        runner_id="profile", lease_expires_at=now, rows_done=None, rows_total=None,
-        row_count=None, file_size_bytes=None, file_path=None, download_url=None,
-        download_url_expires_at=None, error_code=None, error_message=None,
-        created_at=now, updated_at=now, completed_at=None,
-    )  # fmt: skip
+async def _export(conn: psycopg.AsyncConnection[Any], queries: Queries) -> ExportRecord:
+    """An export NHF's admin asks for: the runner reads activities only through one."""
+    async with conn.transaction(), conn.cursor(row_factory=dict_row) as cursor:
+        await act_as_user(conn, queries, Caller(NHF_ADMIN))
+        await cursor.execute(
+            queries["request_export"],
+            {
+                "organisation_id": NHF,
+                "period_start": PERIOD[0],
+                "period_end": PERIOD[1],
+                "format": ExportFormat.XLSX.value,
+                "include_attachments": False,
+            },
+        )
+        row = await cursor.fetchone()
+    return ExportRecord.model_validate(row)
 
 
 if __name__ == "__main__":

@@ -1,12 +1,12 @@
--- The activities of one organisation in one period, as the report needs them.
--- Never the note, nor anything else about a person: the runner role could not
--- read the note anyway.
+-- The activities of one export, as the report needs them: read through the
+-- export's view, which holds exactly what its requester may read, in its
+-- organisation and period (the runner role may read nothing else of them).
+-- Never the note, nor anything else about a person.
 
 -- name: count_activities
 select count(*)
-from public.activities a
-where a.organisation_id = %(organisation_id)s
-  and a.activity_date between %(period_start)s and %(period_end)s;
+from bufdir_private.export_activities a
+where a.export_id = %(export_id)s;
 
 -- name: stream_activities
 select
@@ -23,19 +23,16 @@ select
   a.participant_count,
   a.contact_method::text as contact_method,
   a.in_norway
-from public.activities a
+from bufdir_private.export_activities a
 join public.local_chapters c on c.id = a.chapter_id
 join public.counties k on k.code = c.county_code
 join public.activity_types t on t.id = a.activity_type_id
-where a.organisation_id = %(organisation_id)s
-  and a.activity_date between %(period_start)s and %(period_end)s
+where a.export_id = %(export_id)s
 order by c.county_code, c.name, a.activity_date, a.id;
 
 -- name: list_attachments
--- The attachments of the activities an export covers, in a stable order.
+-- The attachments of the activities an export holds, in a stable order.
 select t.id, t.activity_id, t.storage_path, t.file_name, t.content_type, t.size_bytes
-from public.activity_attachments t
-join public.activities a on a.organisation_id = t.organisation_id and a.id = t.activity_id
-where a.organisation_id = %(organisation_id)s
-  and a.activity_date between %(period_start)s and %(period_end)s
-order by a.activity_date, t.activity_id, t.id;
+from bufdir_private.export_attachments t
+where t.export_id = %(export_id)s
+order by t.activity_date, t.activity_id, t.id;

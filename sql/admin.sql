@@ -9,3 +9,8 @@ create database {name} template {template};
 
 -- name: drop_database
 drop database if exists {name} with (force);
+
+-- name: set_request_limit
+-- How many unfinished exports one requester may have at once (the migration
+-- sets 3). Benchmarks and tests that queue many exports as one user raise it.
+update bufdir_private.export_limits set max_unfinished_per_requester = %(limit)s;

@@ -8,11 +8,13 @@ select * from bufdir_private.claim_bufdir_export(%(runner_id)s, %(lease_seconds)
 -- name: current_export
 select * from public.bufdir_export_audit where id = %(export_id)s;
 
--- name: requester_is_member
--- A statement of its own, after the claim: in the claim's own select, this
--- stable function would read that select's snapshot, older than the one the
--- claim's update takes, and could miss a removal committed with the request.
-select bufdir_private.is_member(%(organisation_id)s, %(user_id)s);
+-- name: export_scope
+-- What the requester may read of the organisation now ('organisation', 'own',
+-- or null when no longer a member). A statement of its own, after the claim:
+-- in the claim's own select, this stable function would read that select's
+-- snapshot, older than the one the claim's update takes, and could miss a
+-- removal committed with the request.
+select bufdir_private.export_scope(%(export_id)s);
 
 -- name: advance_export
 select * from bufdir_private.advance_bufdir_export(

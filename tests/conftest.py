@@ -133,6 +133,8 @@ async def template_db(server: DatabaseServer, queries: Queries) -> AsyncIterator
         ) as conn:
             await migrate(conn, queries)
             await apply_demo_seed(conn)
+            # Many exports queued as one user: past the request limit of a real project.
+            await conn.execute(queries["set_request_limit"], {"limit": 10_000})
         yield name
     finally:
         await drop_database(server, queries, name)

@@ -25,6 +25,7 @@
             ├── AuditAppendOnly     XB006: audit records are never changed or deleted
             ├── LeaseLost           XB008: a runner no longer holds the export
             ├── ConfigVersionKept   XB009: a saved column configuration never changes
+            ├── TooManyExports      XB010: the requester has too many unfinished exports
             ├── PermissionDenied    42501: RLS or a grant refused it
             └── ValueRejected       class 22 and 23: bad period, format, organisation...
 
@@ -70,6 +71,7 @@ __all__ = [
     "StepFailed",
     "StorageError",
     "StorageUnavailable",
+    "TooManyExports",
     "TransactionConflict",
     "UsageError",
     "ValueRejected",
@@ -221,6 +223,11 @@ class LeaseLost(ExportRejected):
 
 class ConfigVersionKept(ExportRejected):
     """XB009: a saved column configuration never changes (only which one is active)."""
+
+
+class TooManyExports(ExportRejected):
+    """XB010: the requester already has as many unfinished exports as one may
+    (``bufdir_private.export_limits``): wait for one to end, or cancel one."""
 
 
 class PermissionDenied(ExportRejected):

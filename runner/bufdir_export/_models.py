@@ -24,6 +24,7 @@ __all__ = [
     "ExportRecord",
     "ExportRequest",
     "ExportResult",
+    "ExportScope",
     "ExportStatus",
     "ExportSuccess",
     "ExportUpdate",
@@ -55,6 +56,14 @@ TERMINAL = frozenset(
         ExportStatus.CANCELLED,
     }
 )
+
+
+class ExportScope(StrEnum):
+    """What of its organisation an export holds: what its requester may read
+    (mirrors ``bufdir_private.activity_scope()``)."""
+
+    ORGANISATION = "organisation"  # a coordinator's or an admin's: every activity
+    OWN = "own"  # a member's: the activities they recorded
 
 
 class ExportFormat(StrEnum):

@@ -182,9 +182,79 @@ comment on table public.activity_attachments is
 -- functions
 ----------------------------------------------------------------------------
 
+-- The role a user holds in an organisation, or null when they are no member.
+-- Security definer so policies on organisation_members can call it without
+-- recursing into their own RLS. The one place membership is read.
+create function bufdir_private.org_role_of(p_organisation_id uuid, p_user_id uuid)
+  returns public.organisation_role
+  language sql stable security definer
+  set search_path = ''
+as $$
+  select m.role
+  from public.organisation_members m
+  where m.organisation_id = p_organisation_id and m.user_id = p_user_id;
+$$;
+revoke execute on function bufdir_private.org_role_of(uuid, uuid) from public, anon, authenticated;
+grant execute on function bufdir_private.org_role_of(uuid, uuid)
+  to service_role, bufdir_export_runner;
+
+-- What of an organisation's activities a role may read: 'organisation' (all
+-- of them) from coordinator up, 'own' (those the user recorded) for a member,
+-- null for anyone else. The activities' policies, the export's insert policy
+-- and the export views the runner reads all decide by it.
+--
+-- No search_path of its own: it reads nothing but its argument, and so is
+-- inlined wherever it is called; its operators are pg_catalog's, named so.
+create function bufdir_private.activity_scope(p_role public.organisation_role)
+  returns text
+  language sql immutable
+as $$
+  select case
+    when p_role operator(pg_catalog.>=) 'coordinator'::public.organisation_role then 'organisation'
+    when p_role is not null then 'own'
+  end;
+$$;
+revoke execute on function bufdir_private.activity_scope(public.organisation_role)
+  from public, anon;
+grant execute on function bufdir_private.activity_scope(public.organisation_role)
+  to authenticated, service_role, bufdir_export_runner;
+
+-- Whether a user holding p_role may read an activity recorded by p_recorded_by.
+create function bufdir_private.may_read_activity(
+  p_role public.organisation_role,
+  p_user_id uuid,
+  p_recorded_by uuid
+) returns boolean
+  language sql immutable
+as $$
+  select coalesce(
+    bufdir_private.activity_scope(p_role) operator(pg_catalog.=) 'organisation'
+    or (bufdir_private.activity_scope(p_role) operator(pg_catalog.=) 'own'
+        and p_recorded_by operator(pg_catalog.=) p_user_id),
+    false
+  );
+$$;
+revoke execute on function bufdir_private.may_read_activity(
+  public.organisation_role, uuid, uuid) from public, anon;
+grant execute on function bufdir_private.may_read_activity(
+  public.organisation_role, uuid, uuid) to authenticated, service_role, bufdir_export_runner;
+
+-- Whether the signed-in user (auth.uid()) may read an activity of the
+-- organisation recorded by p_recorded_by: the policies' entry to the rule above.
+create function bufdir_private.can_read_activity(p_organisation_id uuid, p_recorded_by uuid)
+  returns boolean
+  language sql stable security definer
+  set search_path = ''
+as $$
+  select bufdir_private.may_read_activity(
+    bufdir_private.org_role_of(p_organisation_id, auth.uid()), auth.uid(), p_recorded_by);
+$$;
+revoke execute on function bufdir_private.can_read_activity(uuid, uuid) from public, anon;
+grant execute on function bufdir_private.can_read_activity(uuid, uuid)
+  to authenticated, service_role;
+
 -- Whether the signed-in user (auth.uid()) holds at least p_min_role in the
--- organisation. Security definer so policies on organisation_members can
--- call it without recursing into their own RLS.
+-- organisation.
 create function bufdir_private.has_org_role(
   p_organisation_id uuid,
   p_min_role public.organisation_role default 'member'
@@ -192,13 +262,7 @@ create function bufdir_private.has_org_role(
   language sql stable security definer
   set search_path = ''
 as $$
-  select exists (
-    select 1
-    from public.organisation_members m
-    where m.organisation_id = p_organisation_id
-      and m.user_id = auth.uid()
-      and m.role >= p_min_role
-  );
+  select coalesce(bufdir_private.org_role_of(p_organisation_id, auth.uid()) >= p_min_role, false);
 $$;
 revoke execute on function bufdir_private.has_org_role(uuid, public.organisation_role)
   from public, anon;
@@ -212,12 +276,7 @@ create function bufdir_private.is_member(p_organisation_id uuid, p_user_id uuid)
   language sql stable security definer
   set search_path = ''
 as $$
-  select exists (
-    select 1
-    from public.organisation_members m
-    where m.organisation_id = p_organisation_id
-      and m.user_id = p_user_id
-  );
+  select bufdir_private.org_role_of(p_organisation_id, p_user_id) is not null;
 $$;
 revoke execute on function bufdir_private.is_member(uuid, uuid) from public, anon, authenticated;
 grant execute on function bufdir_private.is_member(uuid, uuid)
@@ -288,13 +347,10 @@ create policy activity_types_select_runner on public.activity_types
   using (true);
 
 -- activities: a member records and sees their own; coordinators and admins
--- see, correct and remove all of their organisation's.
+-- see, correct and remove all of their organisation's (activity_scope).
 create policy activities_select on public.activities
   for select to authenticated
-  using (
-    (recorded_by = (select auth.uid()) and bufdir_private.has_org_role(organisation_id))
-    or bufdir_private.has_org_role(organisation_id, 'coordinator')
-  );
+  using (bufdir_private.can_read_activity(organisation_id, recorded_by));
 create policy activities_insert on public.activities
   for insert to authenticated
   with check (
@@ -302,20 +358,11 @@ create policy activities_insert on public.activities
   );
 create policy activities_update on public.activities
   for update to authenticated
-  using (
-    (recorded_by = (select auth.uid()) and bufdir_private.has_org_role(organisation_id))
-    or bufdir_private.has_org_role(organisation_id, 'coordinator')
-  )
-  with check (
-    (recorded_by = (select auth.uid()) and bufdir_private.has_org_role(organisation_id))
-    or bufdir_private.has_org_role(organisation_id, 'coordinator')
-  );
+  using (bufdir_private.can_read_activity(organisation_id, recorded_by))
+  with check (bufdir_private.can_read_activity(organisation_id, recorded_by));
 create policy activities_delete on public.activities
   for delete to authenticated
   using (bufdir_private.has_org_role(organisation_id, 'coordinator'));
-create policy activities_select_runner on public.activities
-  for select to bufdir_export_runner
-  using (true);
 
 -- activity_attachments: visible and addable exactly where the activity is.
 create policy activity_attachments_select on public.activity_attachments
@@ -327,9 +374,6 @@ create policy activity_attachments_insert on public.activity_attachments
 create policy activity_attachments_delete on public.activity_attachments
   for delete to authenticated
   using (bufdir_private.has_org_role(organisation_id, 'coordinator'));
-create policy activity_attachments_select_runner on public.activity_attachments
-  for select to bufdir_export_runner
-  using (true);
 
 ----------------------------------------------------------------------------
 -- grants
@@ -354,12 +398,11 @@ grant select, insert, update, delete on table
   public.activity_types, public.activities, public.activity_attachments
   to service_role;
 
--- The runner reads what the pipeline needs, and never an activity's note.
+-- The runner reads what the pipeline needs. Activities and their attachments
+-- it reads only through the views of an export (bufdir_private.export_activities
+-- and export_attachments, in the runner API migration), which hold exactly
+-- what the export's requester may read, and never an activity's note.
 grant select on table
   public.organisations, public.organisation_members, public.counties, public.local_chapters,
-  public.activity_types, public.activity_attachments
+  public.activity_types
   to bufdir_export_runner;
-grant select (
-  id, organisation_id, chapter_id, peer_mentor_id, activity_type_id, activity_date,
-  duration_minutes, participant_count, contact_method, in_norway, created_at
-) on table public.activities to bufdir_export_runner;

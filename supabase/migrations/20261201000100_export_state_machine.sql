@@ -9,7 +9,8 @@
 --   * that a row in a terminal status never changes again (XB003);
 --   * that an export is born initialised, with nothing a runner owns (XB004);
 --   * that an in-progress export is re-queued only once its lease expired (XB005);
---   * that audit records and their events are never updated or deleted (XB006).
+--   * that audit records and their events are never updated or deleted (XB006);
+--   * that nobody has more than a few unfinished exports at once (XB010).
 -- Every status change leaves exactly one row in bufdir_export_audit_events.
 --
 -- SQLSTATE class XB is this project's own:
@@ -17,7 +18,7 @@
 --   XB002 request field changed       XB007 export not found for this user
 --   XB003 terminal row changed        XB008 lease lost (runner guard)
 --   XB004 runner-owned column set     XB009 saved column configuration changed
---   XB005 lease not expired
+--   XB005 lease not expired           XB010 too many unfinished exports
 --
 -- Each rule of the contract is written once, here: the terminal statuses
 -- (is_terminal), the statuses in progress (is_in_progress, derived), the
@@ -127,6 +128,19 @@ grant execute on function bufdir_private.runner_owned_columns()
 ----------------------------------------------------------------------------
 -- tables
 ----------------------------------------------------------------------------
+
+-- How many unfinished exports one requester may have at once. One row; the
+-- backend (service_role) or the owner changes it:
+--   update bufdir_private.export_limits set max_unfinished_per_requester = 5;
+create table bufdir_private.export_limits (
+  id boolean primary key default true,
+  max_unfinished_per_requester integer not null default 3,
+  constraint export_limits_one_row_check check (id),
+  constraint export_limits_max_unfinished_check check (max_unfinished_per_requester >= 1)
+);
+insert into bufdir_private.export_limits default values;
+comment on table bufdir_private.export_limits is
+  'Limits on export requests (one row): how many unfinished exports a requester may have.';
 
 create table public.bufdir_export_audit (
   id uuid primary key default gen_random_uuid(),
@@ -259,6 +273,19 @@ as $$
 $$;
 revoke execute on function bufdir_private.current_actor() from public, anon, authenticated;
 
+-- Whether the signed-in user may ask for an export of the organisation: when
+-- they may read any of its activities (activity_scope), which is what the
+-- export will then hold.
+create function bufdir_private.may_request_export(p_organisation_id uuid) returns boolean
+  language sql stable security definer
+  set search_path = ''
+as $$
+  select bufdir_private.activity_scope(
+    bufdir_private.org_role_of(p_organisation_id, auth.uid())) is not null;
+$$;
+revoke execute on function bufdir_private.may_request_export(uuid) from public, anon;
+grant execute on function bufdir_private.may_request_export(uuid) to authenticated, service_role;
+
 -- BEFORE INSERT: a new export is a request and nothing else.
 --
 -- Membership is checked here, before RLS, for a user asking as themselves
@@ -278,6 +305,8 @@ declare
   v_born constant jsonb := '{"status": "initialised", "attempts": 0}';
   v_row constant jsonb := pg_catalog.to_jsonb(new);
   v_column text;
+  v_limit integer;
+  v_unfinished bigint;
 begin
   foreach v_column in array bufdir_private.runner_owned_columns() loop
     if v_row -> v_column is distinct from coalesce(v_born -> v_column, 'null'::jsonb) then
@@ -314,6 +343,20 @@ begin
   if not bufdir_private.is_member(new.organisation_id, new.requested_by) then
     raise exception 'user % is not a member of organisation %', new.requested_by, new.organisation_id
       using errcode = 'insufficient_privilege';
+  end if;
+
+  -- One requester's inserts take turns here, so two at once cannot both pass.
+  perform pg_catalog.pg_advisory_xact_lock(
+    pg_catalog.hashtextextended('bufdir_export:' || new.requested_by::text, 0));
+  select l.max_unfinished_per_requester into v_limit from bufdir_private.export_limits l;
+  select count(*) into v_unfinished
+  from public.bufdir_export_audit e
+  where e.requested_by = new.requested_by and not bufdir_private.is_terminal(e.status);
+  if v_unfinished >= v_limit then
+    raise exception 'user % already has % unfinished exports, and at most % may wait or run at once',
+        new.requested_by, v_unfinished, v_limit
+      using errcode = 'XB010',
+            hint = 'wait for one to end, or cancel one with cancel_bufdir_export';
   end if;
   return new;
 end;
@@ -413,7 +456,8 @@ end;
 $$;
 revoke execute on function bufdir_private.forbid_audit_change() from public, anon, authenticated;
 
--- The requester cancels their own unfinished export.
+-- The requester cancels their own unfinished export; an organisation's admin
+-- any unfinished export of the organisation. The event names who did.
 create function public.cancel_bufdir_export(p_export_id uuid)
   returns public.bufdir_export_audit
   language plpgsql
@@ -425,10 +469,11 @@ declare
 begin
   select * into v_export
   from public.bufdir_export_audit e
-  where e.id = p_export_id and e.requested_by = auth.uid()
+  where e.id = p_export_id
+    and (e.requested_by = auth.uid() or bufdir_private.has_org_role(e.organisation_id, 'admin'))
   for update;
   if not found then
-    raise exception 'export % not found among your exports', p_export_id
+    raise exception 'export % not found among the exports you may cancel', p_export_id
       using errcode = 'XB007';
   end if;
   if bufdir_private.is_terminal(v_export.status) then
@@ -491,6 +536,8 @@ alter table public.bufdir_export_audit_events
 
 alter table public.bufdir_export_audit enable row level security;
 alter table public.bufdir_export_audit_events enable row level security;
+-- Nobody but the owner and service_role (both past RLS) reads or changes the limits.
+alter table bufdir_private.export_limits enable row level security;
 
 -- A requester sees their own exports; an organisation's admin sees all of it.
 create policy bufdir_export_audit_select on public.bufdir_export_audit
@@ -499,12 +546,13 @@ create policy bufdir_export_audit_select on public.bufdir_export_audit
     requested_by = (select auth.uid())
     or bufdir_private.has_org_role(organisation_id, 'admin')
   );
--- A member asks for an export of their own organisation, as themselves.
+-- A member asks for an export of their own organisation, as themselves; it will
+-- hold what they may read (bufdir_private.export_activities).
 create policy bufdir_export_audit_insert on public.bufdir_export_audit
   for insert to authenticated
   with check (
     requested_by = (select auth.uid())
-    and bufdir_private.has_org_role(organisation_id)
+    and bufdir_private.may_request_export(organisation_id)
   );
 -- There is no update or delete policy for authenticated: a user cancels
 -- through public.cancel_bufdir_export().
@@ -534,6 +582,12 @@ create policy bufdir_export_audit_events_select_runner on public.bufdir_export_a
 
 revoke all on table public.bufdir_export_audit, public.bufdir_export_audit_events
   from public, anon, authenticated, service_role;
+revoke all on table bufdir_private.export_limits from public, anon, authenticated, service_role;
+-- The events' identity: nobody but the trigger's owner draws from it (a setval
+-- by anyone else would make every later status change fail).
+revoke all on sequence public.bufdir_export_audit_events_id_seq
+  from public, anon, authenticated, service_role;
+grant select, update on table bufdir_private.export_limits to service_role;
 
 grant select on table public.bufdir_export_audit, public.bufdir_export_audit_events
   to authenticated, service_role, bufdir_export_runner;

@@ -340,3 +340,78 @@ revoke execute on function bufdir_private.reap_bufdir_exports(integer)
   from public, anon, authenticated;
 grant execute on function bufdir_private.reap_bufdir_exports(integer)
   to service_role, bufdir_export_runner;
+
+----------------------------------------------------------------------------
+-- views
+----------------------------------------------------------------------------
+
+-- An export's activities: those of its organisation and period that its
+-- requester may read, by their role now (bufdir_private.may_read_activity, the
+-- rule of the activities' own policies). A member's export holds what they
+-- recorded; a coordinator's or an admin's the organisation's. Never the note.
+-- The runner reads activities through this view only: it holds no privilege
+-- on public.activities. The requester's role is looked up once per export.
+create view bufdir_private.export_activities with (security_barrier = true) as
+select
+  e.id as export_id,
+  r.scope,
+  a.id,
+  a.organisation_id,
+  a.chapter_id,
+  a.peer_mentor_id,
+  a.activity_type_id,
+  a.activity_date,
+  a.duration_minutes,
+  a.participant_count,
+  a.contact_method,
+  a.in_norway
+from public.bufdir_export_audit e
+cross join lateral (
+  select role, bufdir_private.activity_scope(role) as scope
+  from (select bufdir_private.org_role_of(e.organisation_id, e.requested_by) as role offset 0) o
+) r
+join public.activities a
+  on a.organisation_id = e.organisation_id
+ and a.activity_date between e.period_start and e.period_end
+where bufdir_private.may_read_activity(r.role, e.requested_by, a.recorded_by);
+comment on view bufdir_private.export_activities is
+  'The activities an export holds: what its requester may read, in its organisation and period.';
+
+-- An export's attachments: those of its activities.
+create view bufdir_private.export_attachments with (security_barrier = true) as
+select
+  a.export_id,
+  a.activity_date,
+  t.id,
+  t.activity_id,
+  t.storage_path,
+  t.file_name,
+  t.content_type,
+  t.size_bytes
+from bufdir_private.export_activities a
+join public.activity_attachments t
+  on t.organisation_id = a.organisation_id and t.activity_id = a.id;
+comment on view bufdir_private.export_attachments is
+  'The attachments an export holds: those of its activities.';
+
+-- What the requester may read of the organisation now: 'organisation', 'own',
+-- or null (no longer a member: the export fails as forbidden).
+create function bufdir_private.export_scope(p_export_id uuid) returns text
+  language sql stable
+  set search_path = ''
+as $$
+  select bufdir_private.activity_scope(bufdir_private.org_role_of(e.organisation_id, e.requested_by))
+  from public.bufdir_export_audit e
+  where e.id = p_export_id;
+$$;
+revoke execute on function bufdir_private.export_scope(uuid) from public, anon, authenticated;
+grant execute on function bufdir_private.export_scope(uuid) to service_role, bufdir_export_runner;
+
+----------------------------------------------------------------------------
+-- grants
+----------------------------------------------------------------------------
+
+revoke all on table bufdir_private.export_activities, bufdir_private.export_attachments
+  from public, anon, authenticated, service_role;
+grant select on table bufdir_private.export_activities, bufdir_private.export_attachments
+  to service_role, bufdir_export_runner;

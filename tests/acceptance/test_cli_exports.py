@@ -133,7 +133,9 @@ async def test_cancel_as_the_requester_and_not_as_anyone_else(
         "cancel", str(export_id), "--as", "admin@nhf.example", database_url=database
     )
 
-    assert_one_line_error(stranger, f"export {export_id} not found among your exports")
+    assert_one_line_error(
+        stranger, f"export {export_id} not found among the exports you may cancel"
+    )
     assert mine.code == 0, mine.err
     assert mine.out.strip() == f"export {export_id} cancelled"
     assert_one_line_error(again, "already cancelled")

@@ -11,9 +11,10 @@ from dataclasses import dataclass
 from typing import Any
 
 import psycopg
+from psycopg.rows import dict_row
 
 from bufdir_export._models import TERMINAL as MODEL_TERMINAL
-from bufdir_export._models import ExportStatus
+from bufdir_export._models import ExportRecord, ExportStatus
 
 # The statuses as the models mirror them (test_contract_mirrors.py checks the
 # mirror against the database); the transition table below is the one of
@@ -167,27 +168,35 @@ async def expire_lease(conn: psycopg.AsyncConnection[Any], export_id: uuid.UUID)
     )
 
 
-_INSERT = (
-    "insert into public.bufdir_export_audit (organisation_id, period_start, period_end{extra})"
-    " values (%(org)s, '2025-01-01', '2025-12-31'{values}) returning id"
-)
-
-
 async def request_as(
     conn: psycopg.AsyncConnection[Any], user: uuid.UUID | None, org: uuid.UUID, **extra: Any
 ) -> uuid.UUID:
-    """As ``user`` (anon when None), request an export for ``org``; its id.
+    """As ``user`` (anon when None), request an export for ``org`` (the year 2025
+    unless ``extra`` says otherwise); its id.
 
     Runs in a transaction of its own, or a savepoint of the caller's."""
-    statement = _INSERT.format(
-        extra="".join(f", {name}" for name in extra),
-        values="".join(f", %({name})s" for name in extra),
+    fields = {"organisation_id": org, "period_start": "2025-01-01", "period_end": "2025-12-31"}
+    fields |= extra
+    statement = (
+        f"insert into public.bufdir_export_audit ({', '.join(fields)})"
+        f" values ({', '.join(f'%({name})s' for name in fields)}) returning id"
     )
     async with conn.transaction():
         await act_as(conn, "authenticated" if user else "anon", user)
-        row = await (await conn.execute(statement, {"org": org, **extra})).fetchone()
+        row = await (await conn.execute(statement, fields)).fetchone()
     assert row is not None
     return uuid.UUID(str(row[0]))
+
+
+async def stored_export(
+    conn: psycopg.AsyncConnection[Any], user: uuid.UUID, org: uuid.UUID, **extra: Any
+) -> ExportRecord:
+    """The record of an export ``user`` requested for ``org`` (see :func:`request_as`)."""
+    export_id = await request_as(conn, user, org, **extra)
+    async with conn.cursor(row_factory=dict_row) as cursor:
+        await cursor.execute("select * from public.bufdir_export_audit where id = %s", [export_id])
+        row = await cursor.fetchone()
+    return ExportRecord.model_validate(row)
 
 
 @contextlib.contextmanager

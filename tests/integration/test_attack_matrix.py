@@ -163,7 +163,8 @@ MATRIX: dict[tuple[str, str], tuple[str, tuple[str, ...]]] = {
     # activities: a member their own; coordinators and admins the organisation's.
     ("activities", "select"): (
         f"select id from {T}.activities where id = %(activity)s",
-        ("denied", "hidden", "ok", "ok", "ok", "hidden", "ok", "ok"),
+        # the runner reads them only through an export's view
+        ("denied", "hidden", "ok", "ok", "ok", "hidden", "denied", "ok"),
     ),
     ("activities", "select note"): (
         f"select note from {T}.activities where id = %(activity)s",
@@ -171,7 +172,8 @@ MATRIX: dict[tuple[str, str], tuple[str, tuple[str, ...]]] = {
     ),
     ("activities", "select report columns"): (
         f"select id, activity_date, duration_minutes from {T}.activities where id = %(activity)s",
-        ("denied", "hidden", "ok", "ok", "ok", "hidden", "ok", "ok"),
+        # the runner reads them only through an export's view
+        ("denied", "hidden", "ok", "ok", "ok", "hidden", "denied", "ok"),
     ),
     ("activities", "insert"): (
         f"insert into {T}.activities (organisation_id, chapter_id, activity_type_id,"
@@ -195,7 +197,8 @@ MATRIX: dict[tuple[str, str], tuple[str, tuple[str, ...]]] = {
     # activity_attachments: where the activity is visible.
     ("activity_attachments", "select"): (
         f"select id from {T}.activity_attachments where id = %(attachment)s",
-        ("denied", "hidden", "ok", "ok", "ok", "hidden", "ok", "ok"),
+        # the runner reads them only through an export's view
+        ("denied", "hidden", "ok", "ok", "ok", "hidden", "denied", "ok"),
     ),
     ("activity_attachments", "insert"): (
         f"insert into {T}.activity_attachments (organisation_id, activity_id, storage_path,"
@@ -293,7 +296,8 @@ MATRIX: dict[tuple[str, str], tuple[str, tuple[str, ...]]] = {
     # functions
     ("cancel_bufdir_export()", "call"): (
         "select id from public.cancel_bufdir_export(%(export)s)",
-        ("denied", "XB007", "ok", "XB007", "XB007", "XB007", "denied", "XB007"),
+        # the requester (member), or an admin of the export's organisation
+        ("denied", "XB007", "ok", "XB007", "ok", "XB007", "denied", "XB007"),
     ),
     ("claim_bufdir_export()", "call"): (
         "select id from bufdir_private.claim_bufdir_export('matrix', 60)",

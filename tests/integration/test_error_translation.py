@@ -17,9 +17,11 @@ from bufdir_export import (
     LeaseNotExpired,
     PermissionDenied,
     RunnerOwnedColumn,
+    TooManyExports,
     ValueRejected,
 )
 from bufdir_export.postgres.error_translation import translate_error
+from bufdir_export.postgres.queries import Queries
 from tests.integration.contract import World, act_as, new_export, update_to
 
 
@@ -125,3 +127,21 @@ async def test_changing_a_saved_column_configuration_is_config_version_kept(
     )
     assert isinstance(kept, ConfigVersionKept)
     assert kept.sqlstate == "XB009"
+
+
+async def test_too_many_unfinished_exports_is_its_own_exception(
+    conn: psycopg.AsyncConnection[Any], world: World, queries: Queries
+) -> None:
+    await conn.execute(queries["set_request_limit"], {"limit": 2})
+    for _ in range(2):
+        await new_export(conn, world)
+    refused = await _translated(
+        conn,
+        "insert into public.bufdir_export_audit"
+        " (organisation_id, requested_by, period_start, period_end)"
+        " values (%s, %s, '2025-01-01', '2025-12-31')",
+        [world.org_a, world.member_a],
+    )
+    assert isinstance(refused, TooManyExports)
+    assert refused.sqlstate == "XB010"
+    assert "already has 2 unfinished exports, and at most 2" in str(refused)

@@ -109,10 +109,12 @@ async def test_anon_sees_nothing_at_all(conn: psycopg.AsyncConnection[Any], worl
                 await conn.execute(f"select * from public.{table}")
 
 
-async def test_only_the_requester_cancels(conn: psycopg.AsyncConnection[Any], world: World) -> None:
+async def test_only_the_requester_or_an_admin_of_its_organisation_cancels(
+    conn: psycopg.AsyncConnection[Any], world: World
+) -> None:
     export_id = await request_as(conn, world.member_a, world.org_a)
 
-    for other in (world.member_a2, world.admin_a, world.admin_b, world.outsider):
+    for other in (world.member_a2, world.coordinator_a, world.admin_b, world.outsider):
         async with conn.transaction(force_rollback=True):
             await act_as(conn, "authenticated", other)
             with raises_sqlstate("XB007"):
@@ -121,6 +123,14 @@ async def test_only_the_requester_cancels(conn: psycopg.AsyncConnection[Any], wo
         await act_as(conn, "anon")
         with raises_sqlstate("42501"):
             await conn.execute("select public.cancel_bufdir_export(%s)", [export_id])
+    async with conn.transaction(force_rollback=True):
+        await act_as(conn, "authenticated", world.admin_a)
+        by_admin = await (
+            await conn.execute(
+                "select status::text from public.cancel_bufdir_export(%s)", [export_id]
+            )
+        ).fetchone()
+    assert by_admin == ("cancelled",)
 
     async with conn.transaction():
         await act_as(conn, "authenticated", world.member_a)

@@ -10,23 +10,20 @@ from psycopg_pool import AsyncConnectionPool
 
 from bufdir_export.postgres.activities import PostgresActivities
 from bufdir_export.postgres.queries import Queries
-from tests.support import export_record
-
-NHF = "00000000-0000-4000-a000-000000000001"
+from tests.integration.contract import act_as, stored_export
+from tests.support import ADMINS, ORGS
 
 
 async def test_the_stream_holds_exactly_the_period_in_report_order(
     pool: AsyncConnectionPool[Any], queries: Queries, conn: psycopg.AsyncConnection[Any]
 ) -> None:
-    export = export_record(
-        organisation_id=NHF, period_start=date(2025, 1, 1), period_end=date(2025, 12, 31)
-    )
+    export = await stored_export(conn, ADMINS["nhf"], ORGS["nhf"])
     source = PostgresActivities(pool, queries, batch_size=17)
     expected = await (
         await conn.execute(
             "select id from public.activities where organisation_id = %s"
             " and activity_date between '2025-01-01' and '2025-12-31'",
-            [NHF],
+            [ORGS["nhf"]],
         )
     ).fetchall()
 
@@ -42,11 +39,56 @@ async def test_the_stream_holds_exactly_the_period_in_report_order(
 
 
 async def test_an_organisation_without_activities_in_the_period_streams_nothing(
-    pool: AsyncConnectionPool[Any], queries: Queries
+    pool: AsyncConnectionPool[Any], queries: Queries, conn: psycopg.AsyncConnection[Any]
 ) -> None:
-    export = export_record(
-        organisation_id=NHF, period_start=date(2010, 1, 1), period_end=date(2010, 12, 31)
+    export = await stored_export(
+        conn, ADMINS["nhf"], ORGS["nhf"], period_start="2010-01-01", period_end="2010-12-31"
     )
     source = PostgresActivities(pool, queries)
     assert await source.count(export) == 0
     assert [a async for a in source.stream(export)] == []
+
+
+async def test_a_members_export_streams_what_the_member_may_read_and_no_more(
+    pool: AsyncConnectionPool[Any], queries: Queries, conn: psycopg.AsyncConnection[Any]
+) -> None:
+    """The activities' RLS lets a plain member read what they recorded; their
+    export holds exactly that, though the runner could read the whole organisation."""
+    member = (
+        await (
+            await conn.execute(
+                "select m.user_id from public.organisation_members m"
+                " where m.organisation_id = %s and m.role = 'member'"
+                " and exists (select 1 from public.activities a"
+                "             where a.organisation_id = m.organisation_id"
+                "               and a.recorded_by = m.user_id)"
+                " order by m.user_id limit 1",
+                [ORGS["nhf"]],
+            )
+        ).fetchone()
+    )[0]  # type: ignore[index]
+    async with conn.transaction():
+        await act_as(conn, "authenticated", member)
+        readable = {
+            row[0]
+            for row in await (
+                await conn.execute(
+                    "select id from public.activities where organisation_id = %s"
+                    " and activity_date between '2025-01-01' and '2025-12-31'",
+                    [ORGS["nhf"]],
+                )
+            ).fetchall()
+        }
+    export = await stored_export(conn, member, ORGS["nhf"])
+    source = PostgresActivities(pool, queries)
+
+    streamed = {activity.id async for activity in source.stream(export)}
+    everything = await (
+        await conn.execute(
+            "select count(*) from public.activities where organisation_id = %s", [ORGS["nhf"]]
+        )
+    ).fetchone()
+
+    assert streamed == readable
+    assert 0 < len(readable) < everything[0]  # type: ignore[index]
+    assert await source.count(export) == len(readable)

@@ -13,7 +13,7 @@ import pytest
 from psycopg_pool import AsyncConnectionPool
 
 from bufdir_export import ExportNotFound, LeaseLost
-from bufdir_export._models import ErrorCode, ExportStatus
+from bufdir_export._models import ErrorCode, ExportScope, ExportStatus
 from bufdir_export.core.ports import GeneratedFile, SignedUrl
 from bufdir_export.postgres.queries import Queries
 from bufdir_export.postgres.runner_audit import PostgresAudit
@@ -50,7 +50,7 @@ async def test_a_claimed_export_is_walked_to_completed(
         ExportStatus.QUERYING_ACTIVITIES,
         "runner-a",
     )
-    assert await audit.requester_is_member(export) is True
+    assert await audit.requester_scope(export) is ExportScope.OWN  # a plain member asked
     for status in (
         ExportStatus.MAPPING_COLUMNS,
         ExportStatus.GENERATING_FILE,
@@ -82,7 +82,7 @@ async def test_a_requester_who_left_is_no_member(
     )
     export = await _audit(pool, queries, "r").claim()
     assert export is not None
-    assert await _audit(pool, queries, "r").requester_is_member(export) is False
+    assert await _audit(pool, queries, "r").requester_scope(export) is None
 
 
 async def test_writes_after_a_cancellation_raise_lease_lost_and_change_nothing(

@@ -22,7 +22,7 @@ import psycopg
 import pytest
 from psycopg_pool import AsyncConnectionPool
 
-from bufdir_export._models import ExportFormat
+from bufdir_export._models import ExportFormat, ExportScope
 from bufdir_export.core.ports import GeneratedFile
 from bufdir_export.postgres.activities import PostgresActivities
 from bufdir_export.postgres.column_mapper import PostgresColumnMapper
@@ -30,7 +30,8 @@ from bufdir_export.postgres.queries import Queries
 from bufdir_export.report.file_generator import StreamingFileGenerator
 from bufdir_export.report.plugins import PluginRegistry
 from bufdir_export.tools.seed import DEMO_ORGANISATIONS
-from tests.support import ORGS, export_record
+from tests.integration.contract import stored_export
+from tests.support import ADMINS, ORGS
 
 GOLDEN = Path(__file__).parents[1] / "golden"
 UPDATE = os.environ.get("BUFDIR_EXPORT_UPDATE_GOLDEN") == "1"
@@ -44,6 +45,7 @@ async def _nothing(done: int, total: int) -> None:
 
 
 async def _report(
+    conn: psycopg.AsyncConnection[Any],
     pool: AsyncConnectionPool[Any],
     queries: Queries,
     work: Path,
@@ -52,18 +54,22 @@ async def _report(
     period: tuple[date, date],
 ) -> GeneratedFile:
     """The report file, made as the runner makes it (without the audit around it)."""
-    export = export_record(
-        id=uuid.UUID(int=42),
-        organisation_id=ORGS[slug],
+    export = await stored_export(
+        conn,
+        ADMINS[slug],
+        ORGS[slug],
+        id=uuid.UUID(int=42),  # the golden files hold it
         period_start=period[0],
         period_end=period[1],
-        format=file_format,
+        format=file_format.value,
     )
     mapping = await PostgresColumnMapper(pool, queries, PluginRegistry.installed()).prepare(export)
     source = PostgresActivities(pool, queries)
     total = await source.count(export)
     generator = StreamingFileGenerator(work)
-    return await generator.generate(export, mapping, source.stream(export), total, _nothing)
+    return await generator.generate(
+        export, mapping, source.stream(export), total, _nothing, scope=ExportScope.ORGANISATION
+    )
 
 
 def _plain(value: object) -> object:
@@ -93,9 +99,13 @@ def _compare_or_update(golden: Path, produced: bytes) -> None:
 
 @pytest.mark.parametrize("slug", DEMO_ORGANISATIONS)
 async def test_the_xlsx_equals_its_golden_file(
-    pool: AsyncConnectionPool[Any], queries: Queries, tmp_path: Path, slug: str
+    conn: psycopg.AsyncConnection[Any],
+    pool: AsyncConnectionPool[Any],
+    queries: Queries,
+    tmp_path: Path,
+    slug: str,
 ) -> None:
-    made = await _report(pool, queries, tmp_path, slug, ExportFormat.XLSX, GOLDEN_PERIOD)
+    made = await _report(conn, pool, queries, tmp_path, slug, ExportFormat.XLSX, GOLDEN_PERIOD)
     sheets = _sheets(made.path)
     assert list(sheets) == ["Sammendrag", "Aktiviteter"]
     assert len(sheets["Aktiviteter"]) == made.row_count + 1 > 20
@@ -105,9 +115,13 @@ async def test_the_xlsx_equals_its_golden_file(
 
 @pytest.mark.parametrize("slug", DEMO_ORGANISATIONS)
 async def test_the_csv_equals_its_golden_file_byte_for_byte(
-    pool: AsyncConnectionPool[Any], queries: Queries, tmp_path: Path, slug: str
+    conn: psycopg.AsyncConnection[Any],
+    pool: AsyncConnectionPool[Any],
+    queries: Queries,
+    tmp_path: Path,
+    slug: str,
 ) -> None:
-    made = await _report(pool, queries, tmp_path, slug, ExportFormat.CSV, GOLDEN_PERIOD)
+    made = await _report(conn, pool, queries, tmp_path, slug, ExportFormat.CSV, GOLDEN_PERIOD)
     produced = made.path.read_bytes()
     assert produced.startswith(b"\xef\xbb\xbf")
     assert produced.count(b"\r\n") == made.row_count + 1
@@ -187,8 +201,8 @@ async def test_the_summary_equals_an_independent_sql_aggregate(
     tmp_path: Path,
     slug: str,
 ) -> None:
-    period = (date(2024, 1, 1), date(2025, 12, 31))
-    made = await _report(pool, queries, tmp_path, slug, ExportFormat.XLSX, period)
+    period = (date(2024, 7, 1), date(2025, 6, 30))  # two years in one reporting year
+    made = await _report(conn, pool, queries, tmp_path, slug, ExportFormat.XLSX, period)
     sheet = openpyxl.load_workbook(made.path)["Sammendrag"]
     table = [list(row) for row in sheet.iter_rows(values_only=True)]
     headers = table[0]

@@ -19,6 +19,7 @@ from bufdir_export._models import (
     ExportFailure,
     ExportRecord,
     ExportResult,
+    ExportScope,
     ExportStatus,
     ExportSuccess,
 )
@@ -47,7 +48,7 @@ class World:
     tmp: Path
     calls: list[tuple[Any, ...]] = field(default_factory=list)
     export: ExportRecord | None = None
-    member: bool = True
+    scope: ExportScope | None = ExportScope.ORGANISATION
     total: int = 3
     fail_in: str | None = None
     lose_at: ExportStatus | None = None
@@ -74,9 +75,9 @@ class World:
         attempts = self.export.attempts + (1 if self.then_claimed_again else 0)
         return self.export.model_copy(update={"status": self.then, "attempts": attempts})
 
-    async def requester_is_member(self, export: ExportRecord) -> bool:
-        self.calls.append(("requester_is_member",))
-        return self.member
+    async def requester_scope(self, export: ExportRecord) -> ExportScope | None:
+        self.calls.append(("requester_scope",))
+        return self.scope
 
     async def advance(self, export: ExportRecord, to: ExportStatus) -> ExportRecord:
         self.calls.append(("advance", to))
@@ -166,8 +167,10 @@ class World:
         rows: AsyncIterator[Activity],
         total: int,
         progress: Progress,
+        *,
+        scope: ExportScope,
     ) -> GeneratedFile:
-        self.step("generate")
+        self.step("generate", scope)
         one_pass = mapping.begin()
         written = [one_pass.map(row) async for row in rows]
         await progress(len(written), total)
@@ -252,7 +255,7 @@ async def test_the_steps_run_in_order_each_after_its_status(world: World) -> Non
 
     assert world.names() == [
         "claim",
-        "requester_is_member",
+        "requester_scope",
         "count",
         "advance:mapping_columns",
         "prepare",
@@ -366,11 +369,11 @@ async def test_a_step_that_names_its_failure_keeps_its_code_and_message(world: W
 
 
 async def test_a_requester_who_left_the_organisation_is_refused(world: World) -> None:
-    world.member = False
+    world.scope = None
     result = await world.pipeline().run_export()
 
     assert _describe(result) == "failure:failed:forbidden"
-    assert world.names() == ["claim", "requester_is_member", "fail"]
+    assert world.names() == ["claim", "requester_scope", "fail"]
 
 
 async def test_a_cancellation_between_steps_is_respected_not_overwritten(world: World) -> None:
@@ -419,7 +422,7 @@ async def test_a_cancelled_run_gives_the_export_back_and_writes_no_failure(
 ) -> None:
     started = asyncio.Event()
 
-    async def stuck(*_: Any) -> GeneratedFile:
+    async def stuck(*_: Any, **__: Any) -> GeneratedFile:
         started.set()
         await asyncio.Event().wait()
         raise AssertionError("never reached")

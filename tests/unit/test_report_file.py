@@ -15,7 +15,7 @@ import openpyxl
 import pytest
 
 from bufdir_export._errors import StepFailed
-from bufdir_export._models import ExportFormat
+from bufdir_export._models import ExportFormat, ExportScope
 from bufdir_export.core.ports import Activity, ColumnLayout, SummaryTable
 from bufdir_export.report.file_generator import StreamingFileGenerator, report_file_name
 from bufdir_export.report.sheet_writers import CsvRowWriter, ReportInfo, XlsxRowWriter, neutralise
@@ -157,7 +157,9 @@ async def test_the_generator_streams_every_row_and_reports_progress(
         seen.append((done, total))
 
     generator = StreamingFileGenerator(tmp_path, batch_size=100)
-    made = await generator.generate(export, shipped_mapping(), _stream(1_050), 1_050, progress)
+    made = await generator.generate(
+        export, shipped_mapping(), _stream(1_050), 1_050, progress, scope=ExportScope.ORGANISATION
+    )
 
     assert made.row_count == 1_050
     assert made.file_name == report_file_name(export) == f"bufdir-rapport-2025.{file_format}"
@@ -172,7 +174,12 @@ async def test_the_file_names_its_organisation_period_export_and_time(tmp_path: 
     export = export_record()
     before = datetime.now(UTC).replace(tzinfo=None, microsecond=0)
     made = await StreamingFileGenerator(tmp_path).generate(
-        export, shipped_mapping("nhf", version=3), _stream(10), 10, _nothing
+        export,
+        shipped_mapping("nhf", version=3),
+        _stream(10),
+        10,
+        _nothing,
+        scope=ExportScope.ORGANISATION,
     )
 
     workbook = openpyxl.load_workbook(made.path)
@@ -199,7 +206,14 @@ async def test_a_failure_midway_propagates_and_leaves_no_file(tmp_path: Path, br
     rows = _stream(2_000, odd_one=500) if broken == "mapping" else _stream(2_000, fail_at=700)
 
     with pytest.raises(StepFailed if broken == "mapping" else RuntimeError):
-        await generator.generate(export_record(), shipped_mapping(), rows, 2_000, _nothing)
+        await generator.generate(
+            export_record(),
+            shipped_mapping(),
+            rows,
+            2_000,
+            _nothing,
+            scope=ExportScope.ORGANISATION,
+        )
 
     assert await asyncio.to_thread(_names, tmp_path) == []
 
@@ -218,7 +232,14 @@ async def test_a_cancelled_generation_leaves_no_file(tmp_path: Path) -> None:
 
     generator = StreamingFileGenerator(tmp_path, batch_size=100)
     task = asyncio.create_task(
-        generator.generate(export_record(), shipped_mapping(), endless(), 10**9, _nothing)
+        generator.generate(
+            export_record(),
+            shipped_mapping(),
+            endless(),
+            10**9,
+            _nothing,
+            scope=ExportScope.ORGANISATION,
+        )
     )
     await started.wait()
     task.cancel()
@@ -276,7 +297,14 @@ async def test_a_cancellation_while_the_file_is_closed_discards_it_only_after(
         tmp_path, batch_size=100, writers={ExportFormat.XLSX: writer.open}
     )
     task = asyncio.create_task(
-        generator.generate(export_record(), shipped_mapping(), _stream(250), 250, _nothing)
+        generator.generate(
+            export_record(),
+            shipped_mapping(),
+            _stream(250),
+            250,
+            _nothing,
+            scope=ExportScope.ORGANISATION,
+        )
     )
     assert await asyncio.to_thread(writer.closing.wait, 10)
 
@@ -307,7 +335,9 @@ async def test_the_event_loop_keeps_running_while_a_file_is_written(tmp_path: Pa
 
     tick_task = asyncio.create_task(ticker())
     generator = StreamingFileGenerator(tmp_path, batch_size=2_000)
-    await generator.generate(export_record(), shipped_mapping(), rows(), 20_000, _nothing)
+    await generator.generate(
+        export_record(), shipped_mapping(), rows(), 20_000, _nothing, scope=ExportScope.ORGANISATION
+    )
     done.set()
     await tick_task
 

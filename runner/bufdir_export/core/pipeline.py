@@ -13,7 +13,15 @@ from datetime import timedelta
 from pathlib import Path
 
 from .._errors import BufdirExportError, LeaseLost, StepFailed, StorageError
-from .._models import TERMINAL, ErrorCode, ExportRecord, ExportResult, ExportStatus, result_of
+from .._models import (
+    TERMINAL,
+    ErrorCode,
+    ExportRecord,
+    ExportResult,
+    ExportScope,
+    ExportStatus,
+    result_of,
+)
 from .._paths import export_file_path
 from .ports import (
     ActivitySource,
@@ -97,7 +105,8 @@ class ExportPipeline:
     async def _run(self, export: ExportRecord, files: list[GeneratedFile]) -> ExportResult:
         current = export
         try:
-            if not await self._audit.requester_is_member(current):
+            scope = await self._audit.requester_scope(current)
+            if scope is None:
                 failed = await self._audit.fail(current, ErrorCode.FORBIDDEN, _NOT_A_MEMBER)
                 return result_of(failed)
             total = await self._query_activities(current)
@@ -106,7 +115,7 @@ class ExportPipeline:
             current = await self._audit.advance(current, ExportStatus.MAPPING_COLUMNS)
             mapping = await self._mapper.prepare(current)
             current = await self._audit.advance(current, ExportStatus.GENERATING_FILE)
-            report = await self._generate_file(current, mapping, total, files)
+            report = await self._generate_file(current, mapping, total, scope, files)
             if current.include_attachments:
                 current = await self._audit.advance(current, ExportStatus.BUNDLING_ATTACHMENTS)
                 report = await self._bundle_attachments(current, report, files)
@@ -129,6 +138,7 @@ class ExportPipeline:
         export: ExportRecord,
         mapping: RowMapping,
         total: int,
+        scope: ExportScope,
         files: list[GeneratedFile],
     ) -> GeneratedFile:
         async def progress(done: int, of: int) -> None:
@@ -137,7 +147,7 @@ class ExportPipeline:
         async def generate() -> GeneratedFile:
             # A stream broken by a transient fault starts over, from a new query.
             return await self._generator.generate(
-                export, mapping, self._activities.stream(export), total, progress
+                export, mapping, self._activities.stream(export), total, progress, scope=scope
             )
 
         report = await retry_transient(generate)

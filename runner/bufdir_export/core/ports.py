@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Literal, Protocol
 from uuid import UUID
 
-from .._models import ErrorCode, ExportRecord, ExportResult, ExportStatus
+from .._models import ErrorCode, ExportRecord, ExportResult, ExportScope, ExportStatus
 
 __all__ = [
     "Activity",
@@ -102,7 +102,11 @@ class AuditService(Protocol):
 
     async def claim(self) -> ExportRecord | None: ...
     async def current(self, export_id: UUID) -> ExportRecord: ...
-    async def requester_is_member(self, export: ExportRecord) -> bool: ...
+    async def requester_scope(self, export: ExportRecord) -> ExportScope | None:
+        """What the requester may read of the organisation now; None when they are
+        no longer a member."""
+        ...
+
     async def advance(self, export: ExportRecord, to: ExportStatus) -> ExportRecord: ...
     async def progress(self, export: ExportRecord, rows_done: int, rows_total: int) -> None: ...
     async def complete(
@@ -199,7 +203,11 @@ class FileGenerator(Protocol):
         rows: AsyncIterator[Activity],
         total: int,
         progress: Progress,
-    ) -> GeneratedFile: ...
+        *,
+        scope: ExportScope,
+    ) -> GeneratedFile:
+        """The report of ``rows``; its notes say it holds ``scope``."""
+        ...
 
 
 class AttachmentBundler(Protocol):

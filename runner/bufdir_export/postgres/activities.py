@@ -34,11 +34,7 @@ class PostgresActivities:
 
     @staticmethod
     def _params(export: ExportRecord) -> dict[str, Any]:
-        return {
-            "organisation_id": export.organisation_id,
-            "period_start": export.period_start,
-            "period_end": export.period_end,
-        }
+        return {"export_id": export.id}
 
     async def count(self, export: ExportRecord) -> int:
         async def once() -> int:

@@ -20,6 +20,7 @@ from .._errors import (
     PermissionDenied,
     RequestImmutable,
     RunnerOwnedColumn,
+    TooManyExports,
     TransactionConflict,
     ValueRejected,
 )
@@ -35,6 +36,7 @@ _BY_SQLSTATE: dict[str, type[DatabaseError]] = {
     "XB006": AuditAppendOnly,
     "XB008": LeaseLost,
     "XB009": ConfigVersionKept,
+    "XB010": TooManyExports,
     "42501": PermissionDenied,
     "40001": TransactionConflict,  # serialization_failure
     "40P01": TransactionConflict,  # deadlock_detected

@@ -16,7 +16,7 @@ from psycopg.rows import dict_row
 from psycopg_pool import AsyncConnectionPool
 
 from .._errors import BufdirExportError, ExportNotFound, LeaseLost
-from .._models import ErrorCode, ExportRecord, ExportStatus
+from .._models import ErrorCode, ExportRecord, ExportScope, ExportStatus
 from ..core.ports import GeneratedFile, SignedUrl
 from ..core.retry import retry_transient
 from .error_translation import translate_error
@@ -94,12 +94,10 @@ class PostgresAudit:
     async def current(self, export_id: UUID) -> ExportRecord:
         return await self._record(self._queries["current_export"], {"export_id": export_id})
 
-    async def requester_is_member(self, export: ExportRecord) -> bool:
-        row = await self._row(
-            self._queries["requester_is_member"],
-            {"organisation_id": export.organisation_id, "user_id": export.requested_by},
-        )
-        return bool(row and next(iter(row.values())))
+    async def requester_scope(self, export: ExportRecord) -> ExportScope | None:
+        row = await self._row(self._queries["export_scope"], {"export_id": export.id})
+        scope = next(iter(row.values())) if row else None
+        return None if scope is None else ExportScope(scope)
 
     async def advance(self, export: ExportRecord, to: ExportStatus) -> ExportRecord:
         return await self._record(

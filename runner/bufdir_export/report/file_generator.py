@@ -21,7 +21,7 @@ from collections.abc import AsyncIterator, Callable, Mapping, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 
-from .._models import ExportFormat, ExportRecord
+from .._models import ExportFormat, ExportRecord, ExportScope
 from ..core.ports import (
     Activity,
     ColumnLayout,
@@ -79,6 +79,8 @@ class StreamingFileGenerator:
         rows: AsyncIterator[Activity],
         total: int,
         progress: Progress,
+        *,
+        scope: ExportScope,
     ) -> GeneratedFile:
         file_name = report_file_name(export)
         await asyncio.to_thread(self._work_dir.mkdir, parents=True, exist_ok=True)
@@ -103,7 +105,7 @@ class StreamingFileGenerator:
             try:
                 writer = await thread.run(job.open, list(mapping.columns), info)
                 written = await self._pump(thread, writer, mapping_pass, rows, total, progress)
-                summary = _with_notes(mapping_pass.summary(), mapping, period)
+                summary = _with_notes(mapping_pass.summary(), mapping, period, scope)
                 await thread.run(job.finish, summary)
             except BaseException:
                 # After whatever the thread is still doing for this file.
@@ -176,19 +178,27 @@ class _Job:
         self.file.remove()
 
 
-def _with_notes(summary: SummaryTable, mapping: RowMapping, period: str) -> SummaryTable:
+def _with_notes(
+    summary: SummaryTable, mapping: RowMapping, period: str, scope: ExportScope
+) -> SummaryTable:
     version = "standard" if mapping.version is None else f"versjon {mapping.version}"
     return dataclasses.replace(
         summary,
         notes=(
             ("Organisasjon", mapping.organisation_name),
             ("Periode", period),
+            ("Omfang", _SCOPE_NOTES[scope]),
             ("Kolonneoppsett", version),
             ("Tellende", _COUNTING_NOTE),
         ),
     )
 
 
+# What the report holds, in the words of the one who reads it.
+_SCOPE_NOTES = {
+    ExportScope.ORGANISATION: "Alle organisasjonens aktiviteter i perioden",
+    ExportScope.OWN: "Bare aktivitetene bestilleren selv har registrert (bestilleren er medlem)",
+}
 _COUNTING_NOTE = (
     "Aktivitetsdager som teller etter Bufdirs regler. Arket Aktiviteter viser "
     "hver aktivitet, og for dem som ikke teller, årsaken."

@@ -8,7 +8,8 @@ export interface DbError {
 }
 
 /**
- * `42501` (refused by RLS or a grant) is `forbidden`; JWT trouble is 401; bad
+ * `42501` (refused by RLS or a grant) is `forbidden`; `XB010` (too many
+ * unfinished exports) is 429; JWT trouble is 401; bad
  * data (SQLSTATE classes 22 and 23) and a runner-owned column (XB004) are the
  * client's to fix, so their message is passed on; anything else stays inside.
  */
@@ -19,6 +20,13 @@ export function dbFailure(
 ): Response {
   const code = error.code ?? "";
   if (code === "42501") return failure(403, "forbidden", forbidden);
+  if (code === "XB010") {
+    return failure(
+      429,
+      "too_many_exports",
+      error.message ?? "too many unfinished exports",
+    );
+  }
   if (status === 401 || code.startsWith("PGRST30")) {
     return failure(401, "unauthenticated", "the sign-in token was refused");
   }

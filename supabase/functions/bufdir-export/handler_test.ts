@@ -412,6 +412,27 @@ for (const [code, dbMessage] of DATABASE_REFUSALS) {
   });
 }
 
+Deno.test("POST 429 when the requester has too many unfinished exports", async () => {
+  const dbMessage =
+    "user u already has 3 unfinished exports, and at most 3 may wait or run at once";
+  const fake = fakeSupabase({
+    // PostgREST answers an unknown SQLSTATE with 400 and the code in the body.
+    insert: () =>
+      reply(400, {
+        code: "XB010",
+        message: dbMessage,
+        details: null,
+        hint: null,
+      }),
+  });
+  const message = assertFailure(
+    await send(fake, post(REQUEST)),
+    429,
+    "too_many_exports",
+  );
+  assert.equal(message, dbMessage);
+});
+
 Deno.test("POST 401 when PostgREST refuses the JWT", async () => {
   const fake = fakeSupabase({
     insert: () =>
