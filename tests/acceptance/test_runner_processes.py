@@ -36,6 +36,18 @@ async def _until_status(
     return now
 
 
+async def _a_long_year(conn: psycopg.AsyncConnection[Any], slug: str, *, seed: int) -> int:
+    """60,000 more activities in 2025: an export long enough to be caught mid-way."""
+    return await generate_activities(
+        conn,
+        organisation_slug=slug,
+        count=60_000,
+        seed=seed,
+        period_start=date(2025, 1, 1),
+        period_end=date(2025, 12, 31),
+    )
+
+
 async def test_two_runners_share_thirty_exports_and_run_each_exactly_once(
     runners: Start, conn: psycopg.AsyncConnection[Any]
 ) -> None:
@@ -68,14 +80,7 @@ async def test_two_runners_share_thirty_exports_and_run_each_exactly_once(
 async def test_a_killed_runner_s_export_is_reaped_and_finished_by_another(
     runners: Start, conn: psycopg.AsyncConnection[Any]
 ) -> None:
-    written = await generate_activities(
-        conn,
-        organisation_slug="hlf",
-        count=60_000,
-        seed=7,
-        period_start=date(2025, 1, 1),
-        period_end=date(2025, 12, 31),
-    )
+    written = await _a_long_year(conn, "hlf", seed=7)
     victim = await runners("victim", concurrency="1")
     export_id = await request_as(conn, ADMINS["hlf"], ORGS["hlf"])
     await _until_status(conn, export_id, {"generating_file"})
@@ -103,14 +108,7 @@ async def test_a_killed_runner_s_export_is_reaped_and_finished_by_another(
 async def test_sigterm_gives_a_running_export_back_and_exits_zero(
     runners: Start, conn: psycopg.AsyncConnection[Any], tmp_path: Path
 ) -> None:
-    await generate_activities(
-        conn,
-        organisation_slug="nhf",
-        count=60_000,
-        seed=3,
-        period_start=date(2025, 1, 1),
-        period_end=date(2025, 12, 31),
-    )
+    await _a_long_year(conn, "nhf", seed=3)
     leaving = await runners("leaving", concurrency="1", shutdown_grace_seconds="0")
     export_id = await request_as(conn, ADMINS["nhf"], ORGS["nhf"])
     await _until_status(conn, export_id, {"generating_file"})
@@ -130,14 +128,7 @@ async def test_a_stale_process_with_the_same_runner_id_loses_the_export_once(
 ) -> None:
     """Two processes share RUNNER_ID: the one stopped past its lease must not write
     again once the other has claimed the export, though the runner id matches."""
-    await generate_activities(
-        conn,
-        organisation_slug="hlf",
-        count=60_000,
-        seed=11,
-        period_start=date(2025, 1, 1),
-        period_end=date(2025, 12, 31),
-    )
+    await _a_long_year(conn, "hlf", seed=11)
     stale = await runners("stale", runner_id="host-1", concurrency="1", lease_seconds="5")
     export_id = await request_as(conn, ADMINS["hlf"], ORGS["hlf"])
     await _until_status(conn, export_id, {"generating_file"})
