@@ -24,6 +24,7 @@ from bufdir_export._models import (
     ExportFormat,
     ExportRecord,
     ExportRequest,
+    ExportScope,
     ExportStatus,
 )
 
@@ -81,6 +82,27 @@ async def test_formats_and_error_codes_are_the_databases(
     assert formats == [f.value for f in ExportFormat] == EDGE_CONTRACT["formats"]
     assert len(check) == 1
     assert re.findall(r"'([a-z_]+)'::text", check[0]) == [code.value for code in ErrorCode]
+
+
+async def test_the_scopes_are_the_databases(conn: psycopg.AsyncConnection[Any]) -> None:
+    """What each role may read of its organisation: the model's scopes are the
+    values activity_scope() gives, none for a non-member, the whole
+    organisation from coordinator up."""
+    rows = await (
+        await conn.execute(
+            "select r::text, bufdir_private.activity_scope(r)"
+            " from unnest(enum_range(null::public.organisation_role)) r"
+            " union all select 'none', bufdir_private.activity_scope(null)"
+        )
+    ).fetchall()
+    by_role = dict(rows)
+    assert by_role == {
+        "member": ExportScope.OWN.value,
+        "coordinator": ExportScope.ORGANISATION.value,
+        "admin": ExportScope.ORGANISATION.value,
+        "none": None,
+    }
+    assert {scope for scope in by_role.values() if scope} == {s.value for s in ExportScope}
 
 
 async def test_the_runner_owns_the_columns_its_grant_names(
