@@ -19,7 +19,7 @@ from typing import Any
 import psycopg
 from psycopg_pool import AsyncConnectionPool
 
-from bufdir_export._models import ExportRecord, ExportScope
+from bufdir_export._models import ExportRecord, ReportBasis
 from bufdir_export.core.pipeline import ExportPipeline
 from bufdir_export.core.ports import Activity, GeneratedFile, Progress, RowMapping, SignedUrl
 from bufdir_export.core.runner import Runner
@@ -55,9 +55,11 @@ class NoopSteps:
         total: int,
         progress: Progress,
         *,
-        scope: ExportScope,
+        basis: ReportBasis,
     ) -> GeneratedFile:
-        return GeneratedFile(_NOWHERE, "bufdir-rapport-2025.xlsx", "application/x", 1, 1, 1)
+        return GeneratedFile(
+            _NOWHERE, "bufdir-rapport-2025.xlsx", "application/x", 1, 1, 1, sha256="0" * 64
+        )
 
     async def bundle(self, export: ExportRecord, report: GeneratedFile) -> GeneratedFile:
         return report

@@ -54,7 +54,7 @@ async def main() -> None:
                 export
             )
             activities = [a async for a in PostgresActivities(pool, queries).stream(export)]
-    info = ReportInfo("profile", "NHF", "profile", str(export.id), datetime.now(UTC))
+    info = ReportInfo("profile", "NHF", "profile", str(export.id), datetime.now(UTC), "")
     with tempfile.TemporaryDirectory() as work:
         for name, writer_class in (("xlsx", XlsxRowWriter), ("csv", CsvRowWriter)):
             writer = writer_class(Path(work) / f"profile.{name}", list(mapping.columns), info)

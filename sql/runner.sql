@@ -8,13 +8,25 @@ select * from bufdir_private.claim_bufdir_export(%(runner_id)s, %(lease_seconds)
 -- name: current_export
 select * from public.bufdir_export_audit where id = %(export_id)s;
 
--- name: export_scope
+-- name: report_basis
 -- What the requester may read of the organisation now ('organisation', 'own',
--- or null when no longer a member). A statement of its own, after the claim:
--- in the claim's own select, this stable function would read that select's
--- snapshot, older than the one the claim's update takes, and could miss a
--- removal committed with the request.
-select bufdir_private.export_scope(%(export_id)s);
+-- or null when no longer a member), and the export's last event (its claim,
+-- which the chain links to every request of the organisation before it). A
+-- statement of its own, after the claim: in the claim's own select, this
+-- stable function would read that select's snapshot, older than the one the
+-- claim's update takes, and could miss a removal committed with the request.
+select bufdir_private.export_scope(e.id) as scope,
+       ev.id as audit_event_id,
+       ev.hash as audit_hash
+from public.bufdir_export_audit e
+cross join lateral (
+  select x.id, x.hash
+  from public.bufdir_export_audit_events x
+  where x.export_id = e.id
+  order by x.id desc
+  limit 1
+) ev
+where e.id = %(export_id)s;
 
 -- name: advance_export
 select * from bufdir_private.advance_bufdir_export(
@@ -29,7 +41,7 @@ select * from bufdir_private.heartbeat_bufdir_export(
 -- name: complete_export
 select * from bufdir_private.complete_bufdir_export(
   %(export_id)s, %(runner_id)s, %(claim)s, %(row_count)s, %(file_size_bytes)s, %(file_path)s,
-  %(download_url)s, %(download_url_expires_at)s, %(counted_days)s
+  %(download_url)s, %(download_url_expires_at)s, %(counted_days)s, %(file_sha256)s
 );
 
 -- name: complete_empty_export

@@ -6,7 +6,7 @@ import uuid
 from datetime import UTC, date, datetime
 from typing import Any
 
-from bufdir_export._models import ExportFormat, ExportRecord, ExportStatus
+from bufdir_export._models import ExportFormat, ExportRecord, ExportScope, ExportStatus, ReportBasis
 from bufdir_export.core.ports import Activity
 from bufdir_export.report.config_checks import parse_column_config
 from bufdir_export.report.mapping import ConfiguredMapping
@@ -34,6 +34,11 @@ ADMINS = {
     slug: uuid.UUID(f"00000000-0000-4000-b00{n}-000000000001")
     for n, slug in enumerate(DEMO_ORGANISATIONS, start=1)
 }
+
+
+# A report's basis as the database would give it: the organisation's scope,
+# and a chain head.
+BASIS = ReportBasis(scope=ExportScope.ORGANISATION, audit_event_id=7, audit_hash="ab" * 32)
 
 
 def export_record(**changes: Any) -> ExportRecord:

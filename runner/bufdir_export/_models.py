@@ -28,6 +28,7 @@ __all__ = [
     "ExportStatus",
     "ExportSuccess",
     "ExportUpdate",
+    "ReportBasis",
     "result_of",
 ]
 
@@ -64,6 +65,18 @@ class ExportScope(StrEnum):
 
     ORGANISATION = "organisation"  # a coordinator's or an admin's: every activity
     OWN = "own"  # a member's: the activities they recorded
+
+
+@dataclass(frozen=True, slots=True)
+class ReportBasis:
+    """What a report is made from, as the database tells the runner before the
+    first step: what the requester may read, and the head of the organisation's
+    audit chain then (the report names it, so that the file pins the history
+    it came from)."""
+
+    scope: ExportScope
+    audit_event_id: int
+    audit_hash: str
 
 
 class ExportFormat(StrEnum):
@@ -114,6 +127,7 @@ class ExportRecord(BaseModel):
     completed_at: datetime | None
     # Added with the counted days migration: absent in rows written before it.
     counted_days: int | None = None
+    file_sha256: str | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -11,7 +11,15 @@
 --   * that an in-progress export is re-queued only once its lease expired (XB005);
 --   * that audit records and their events are never updated or deleted (XB006);
 --   * that nobody has more than a few unfinished exports at once (XB010).
--- Every status change leaves exactly one row in bufdir_export_audit_events.
+-- Every status change leaves exactly one row in bufdir_export_audit_events,
+-- and the events are hash-chained (each event's hash covers its content and
+-- the hash before it; an export's request and result are pinned in its
+-- events), so that a change made with the triggers switched off is found
+-- afterwards by `bufdir-export audit verify`. The chain has a spine and
+-- branches: an export's first event (its request) follows the request before
+-- it in the organisation, and each later event the export's own event before
+-- it. Only a new request waits for the organisation's head; a status change
+-- needs no lock but its export's row, which its update holds anyway.
 --
 -- SQLSTATE class XB is this project's own:
 --   XB001 invalid transition          XB006 append-only
@@ -117,7 +125,7 @@ create function bufdir_private.runner_owned_columns() returns text[]
 as $$
   select array[
     'status', 'attempts', 'runner_id', 'lease_expires_at', 'rows_done', 'rows_total',
-    'row_count', 'counted_days', 'file_size_bytes', 'file_path', 'download_url',
+    'row_count', 'counted_days', 'file_size_bytes', 'file_path', 'file_sha256', 'download_url',
     'download_url_expires_at', 'error_code', 'error_message'
   ];
 $$;
@@ -170,6 +178,8 @@ create table public.bufdir_export_audit (
   updated_at timestamptz not null default now(),
   completed_at timestamptz,
   counted_days bigint,
+  -- sha256 of the stored file, hex
+  file_sha256 text,
 
   constraint bufdir_export_audit_organisation_id_fkey foreign key (organisation_id)
     references public.organisations (id) on delete restrict,
@@ -186,6 +196,7 @@ create table public.bufdir_export_audit (
   constraint bufdir_export_audit_row_count_check check (row_count >= 0),
   constraint bufdir_export_audit_file_size_bytes_check check (file_size_bytes >= 0),
   constraint bufdir_export_audit_counted_days_check check (counted_days >= 0),
+  constraint bufdir_export_audit_file_sha256_check check (file_sha256 ~ '^[0-9a-f]{64}$'),
   constraint bufdir_export_audit_error_code_check check (error_code in (
     'forbidden', 'invalid_config', 'query_error', 'generation_error', 'storage_error',
     'runner_lost', 'internal'
@@ -198,12 +209,13 @@ create table public.bufdir_export_audit (
   constraint bufdir_export_audit_completed_has_file_check check (
     status <> 'completed' or (
       row_count is not null and file_size_bytes is not null and file_path is not null
-      and download_url is not null and download_url_expires_at is not null
+      and file_sha256 is not null and download_url is not null and download_url_expires_at is not null
     )
   ),
   -- An empty export has neither.
   constraint bufdir_export_audit_empty_has_no_file_check check (
-    status <> 'completed_empty' or (row_count = 0 and file_path is null and download_url is null)
+    status <> 'completed_empty'
+    or (row_count = 0 and file_path is null and file_sha256 is null and download_url is null)
   ),
   -- Work in progress belongs to a runner, for a limited time.
   constraint bufdir_export_audit_in_progress_has_lease_check check (
@@ -232,12 +244,33 @@ create table public.bufdir_export_audit_events (
   occurred_at timestamptz not null default clock_timestamp(),
   -- user:<auth.uid()>, runner:<runner id> or role:<database role>
   actor text not null,
-  detail jsonb not null default '{}'::jsonb
+  -- who acted and how; under "row", the columns of the export this event
+  -- pins (bufdir_private.audit_event_pins)
+  detail jsonb not null default '{}'::jsonb,
+  -- the chain: the hash of the event this one follows (the export's previous
+  -- event, or for its first the organisation's previous request; null for
+  -- the organisation's first), and this event's (bufdir_private.audit_event_hash)
+  organisation_id uuid not null references public.organisations (id),
+  prev_hash text,
+  hash text not null
 );
 create index bufdir_export_audit_events_export_idx
   on public.bufdir_export_audit_events (export_id, id);
+create index bufdir_export_audit_events_organisation_idx
+  on public.bufdir_export_audit_events (organisation_id, id);
 comment on table public.bufdir_export_audit_events is
-  'Append-only: one row per status change of an export, written by a trigger.';
+  'Append-only: one row per status change of an export, written by a trigger, hash-chained per organisation.';
+
+-- The head of each organisation's spine: its last request (the first event
+-- of its newest export). A deleted newest export leaves the head naming an
+-- event that is gone.
+create table bufdir_private.audit_chain_heads (
+  organisation_id uuid primary key references public.organisations (id),
+  event_id bigint,
+  hash text
+);
+comment on table bufdir_private.audit_chain_heads is
+  'The head of each organisation''s chain of requests: its newest export''s first event and that event''s hash.';
 
 ----------------------------------------------------------------------------
 -- functions
@@ -409,8 +442,65 @@ $$;
 revoke execute on function bufdir_private.bufdir_export_audit_before_update()
   from public, anon, authenticated;
 
--- AFTER INSERT OR UPDATE: one event per status change. Security definer:
--- nobody holds a privilege on the events table that would let them write one.
+-- The hash of an event: sha256, in hex, over the hash before it and the
+-- event's content, one field per line (the last, detail, is JSON text and
+-- holds no line break; the time is in UTC to the microsecond). The verifier
+-- (bufdir_export.postgres.audit_chain) computes it on its own, from the
+-- stored columns, and must agree.
+create function bufdir_private.audit_event_hash(
+  p_prev_hash text, p_event public.bufdir_export_audit_events
+) returns text
+  language sql stable
+  set search_path = ''
+as $$
+  select pg_catalog.encode(pg_catalog.sha256(pg_catalog.convert_to(pg_catalog.concat_ws(E'\n',
+    'bufdir-export audit event v1',
+    coalesce(p_prev_hash, ''),
+    p_event.id::text,
+    p_event.organisation_id::text,
+    p_event.export_id::text,
+    coalesce(p_event.from_status::text, ''),
+    p_event.to_status::text,
+    pg_catalog.to_char(pg_catalog.timezone('UTC', p_event.occurred_at),
+                       'YYYY-MM-DD"T"HH24:MI:SS.US"Z"'),
+    p_event.actor,
+    p_event.detail::text
+  ), 'UTF8')), 'hex');
+$$;
+revoke execute on function bufdir_private.audit_event_hash(text, public.bufdir_export_audit_events)
+  from public, anon, authenticated;
+
+-- The columns of an export that an event pins (copies into detail.row, so
+-- the chain covers them): the request on the first event, the result on the
+-- terminal one. Request and result never change afterwards, so the row must
+-- still hold exactly these values.
+create function bufdir_private.audit_event_pins(
+  p_first boolean, p_status public.bufdir_export_status
+) returns text[]
+  language sql immutable
+  set search_path = ''
+as $$
+  select case
+    when p_first then array[
+      'organisation_id', 'requested_by', 'period_start', 'period_end', 'format',
+      'include_attachments']
+    when p_status = 'completed' then array[
+      'row_count', 'counted_days', 'file_size_bytes', 'file_path', 'file_sha256']
+    when p_status = 'completed_empty' then array['row_count', 'counted_days']
+    when p_status = 'failed' then array['error_code', 'error_message']
+    else array[]::text[]
+  end;
+$$;
+revoke execute on function bufdir_private.audit_event_pins(boolean, public.bufdir_export_status)
+  from public, anon, authenticated;
+
+-- AFTER INSERT OR UPDATE: one event per status change, chained. A request
+-- follows the organisation's last request: its head is locked, so an
+-- organisation's requests are chained one at a time, in the order of their
+-- ids. A status change follows the export's last event: the update holds the
+-- export's row, so its events too are chained in the order of their ids.
+-- Security definer: nobody holds a privilege on the events table that would
+-- let them write one.
 create function bufdir_private.bufdir_export_audit_after_write() returns trigger
   language plpgsql
   security definer
@@ -418,30 +508,85 @@ create function bufdir_private.bufdir_export_audit_after_write() returns trigger
 as $$
 declare
   v_from public.bufdir_export_status;
+  v_row jsonb;
+  v_pins jsonb;
+  v_prev_hash text;
+  v_event public.bufdir_export_audit_events;
 begin
   if tg_op = 'UPDATE' then
+    if new.status is not distinct from old.status then
+      return null;
+    end if;
     v_from := old.status;
   end if;
-  if tg_op = 'INSERT' or new.status is distinct from old.status then
-    insert into public.bufdir_export_audit_events (export_id, from_status, to_status, actor, detail)
-    values (
-      new.id,
-      v_from,
-      new.status,
-      bufdir_private.current_actor(),
-      pg_catalog.jsonb_strip_nulls(pg_catalog.jsonb_build_object(
-        'db_role', bufdir_private.invoking_role(),
-        'runner_id', new.runner_id,
-        'attempts', new.attempts,
-        'error_code', new.error_code
-      ))
-    );
+
+  v_row := pg_catalog.to_jsonb(new);
+  select coalesce(pg_catalog.jsonb_object_agg(c, v_row -> c), '{}'::jsonb) into v_pins
+  from pg_catalog.unnest(bufdir_private.audit_event_pins(tg_op = 'INSERT', new.status)) as c;
+
+  if tg_op = 'INSERT' then
+    insert into bufdir_private.audit_chain_heads (organisation_id)
+    values (new.organisation_id)
+    on conflict (organisation_id) do nothing;
+    select h.hash into v_prev_hash
+    from bufdir_private.audit_chain_heads h
+    where h.organisation_id = new.organisation_id
+    for update;
+  else
+    select ev.hash into v_prev_hash
+    from public.bufdir_export_audit_events ev
+    where ev.export_id = new.id
+    order by ev.id desc
+    limit 1;
+  end if;
+
+  v_event.id := pg_catalog.nextval('public.bufdir_export_audit_events_id_seq'::regclass);
+  v_event.organisation_id := new.organisation_id;
+  v_event.export_id := new.id;
+  v_event.from_status := v_from;
+  v_event.to_status := new.status;
+  v_event.occurred_at := pg_catalog.clock_timestamp();
+  v_event.actor := bufdir_private.current_actor();
+  v_event.detail := pg_catalog.jsonb_strip_nulls(pg_catalog.jsonb_build_object(
+      'db_role', bufdir_private.invoking_role(),
+      'runner_id', new.runner_id,
+      'attempts', new.attempts,
+      'error_code', new.error_code
+    )) || case when v_pins = '{}'::jsonb then '{}'::jsonb
+               else pg_catalog.jsonb_build_object('row', v_pins) end;
+  v_event.prev_hash := v_prev_hash;
+  v_event.hash := bufdir_private.audit_event_hash(v_event.prev_hash, v_event);
+
+  insert into public.bufdir_export_audit_events overriding system value
+  select v_event.*;
+  if tg_op = 'INSERT' then
+    update bufdir_private.audit_chain_heads h
+    set event_id = v_event.id, hash = v_event.hash
+    where h.organisation_id = new.organisation_id;
   end if;
   return null;
 end;
 $$;
 revoke execute on function bufdir_private.bufdir_export_audit_after_write()
   from public, anon, authenticated;
+
+-- Events and chain heads are written by bufdir_export_audit_after_write and
+-- nothing else: a statement of its own (a trigger depth of 0, then 1 here)
+-- is refused, whoever makes it.
+create function bufdir_private.only_by_audit_trigger() returns trigger
+  language plpgsql
+  set search_path = ''
+as $$
+begin
+  if pg_catalog.pg_trigger_depth() < 2 then
+    raise exception '%.% is written by the audit trigger only: % is not allowed',
+        tg_table_schema, tg_table_name, tg_op
+      using errcode = 'XB006';
+  end if;
+  return new;
+end;
+$$;
+revoke execute on function bufdir_private.only_by_audit_trigger() from public, anon, authenticated;
 
 -- Audit records and events are never deleted or truncated, and events are
 -- never updated, whoever asks. (Column configurations use it too.)
@@ -517,6 +662,18 @@ create trigger bufdir_export_audit_events_forbid_change
 create trigger bufdir_export_audit_events_forbid_truncate
   before truncate on public.bufdir_export_audit_events
   for each statement execute function bufdir_private.forbid_audit_change();
+create trigger bufdir_export_audit_events_only_by_trigger
+  before insert on public.bufdir_export_audit_events
+  for each row execute function bufdir_private.only_by_audit_trigger();
+create trigger audit_chain_heads_only_by_trigger
+  before insert or update on bufdir_private.audit_chain_heads
+  for each row execute function bufdir_private.only_by_audit_trigger();
+create trigger audit_chain_heads_forbid_delete
+  before delete on bufdir_private.audit_chain_heads
+  for each row execute function bufdir_private.forbid_audit_change();
+create trigger audit_chain_heads_forbid_truncate
+  before truncate on bufdir_private.audit_chain_heads
+  for each statement execute function bufdir_private.forbid_audit_change();
 
 -- "Always": these fire under session_replication_role = replica too, so the
 -- rules hold even for a session that switches ordinary triggers off.
@@ -529,6 +686,11 @@ alter table public.bufdir_export_audit_events
   enable always trigger bufdir_export_audit_events_forbid_change;
 alter table public.bufdir_export_audit_events
   enable always trigger bufdir_export_audit_events_forbid_truncate;
+alter table public.bufdir_export_audit_events
+  enable always trigger bufdir_export_audit_events_only_by_trigger;
+alter table bufdir_private.audit_chain_heads enable always trigger audit_chain_heads_only_by_trigger;
+alter table bufdir_private.audit_chain_heads enable always trigger audit_chain_heads_forbid_delete;
+alter table bufdir_private.audit_chain_heads enable always trigger audit_chain_heads_forbid_truncate;
 
 ----------------------------------------------------------------------------
 -- policies
@@ -538,6 +700,9 @@ alter table public.bufdir_export_audit enable row level security;
 alter table public.bufdir_export_audit_events enable row level security;
 -- Nobody but the owner and service_role (both past RLS) reads or changes the limits.
 alter table bufdir_private.export_limits enable row level security;
+-- Nobody but the audit trigger writes the heads; the owner and service_role
+-- (past RLS) read them.
+alter table bufdir_private.audit_chain_heads enable row level security;
 
 -- A requester sees their own exports; an organisation's admin sees all of it.
 create policy bufdir_export_audit_select on public.bufdir_export_audit
@@ -588,6 +753,8 @@ revoke all on table bufdir_private.export_limits from public, anon, authenticate
 revoke all on sequence public.bufdir_export_audit_events_id_seq
   from public, anon, authenticated, service_role;
 grant select, update on table bufdir_private.export_limits to service_role;
+revoke all on table bufdir_private.audit_chain_heads from public, anon, authenticated, service_role;
+grant select on table bufdir_private.audit_chain_heads to service_role;
 
 grant select on table public.bufdir_export_audit, public.bufdir_export_audit_events
   to authenticated, service_role, bufdir_export_runner;

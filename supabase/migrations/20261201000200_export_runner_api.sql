@@ -153,7 +153,8 @@ revoke execute on function bufdir_private.heartbeat_bufdir_export(uuid, text, in
 grant execute on function bufdir_private.heartbeat_bufdir_export(uuid, text, integer, integer, bigint, bigint)
   to service_role, bufdir_export_runner;
 
--- storing_file -> completed, with the file, its link and the days it counts.
+-- storing_file -> completed, with the file (and its sha256), its link and
+-- the days it counts.
 create function bufdir_private.complete_bufdir_export(
   p_export_id uuid,
   p_runner_id text,
@@ -163,7 +164,8 @@ create function bufdir_private.complete_bufdir_export(
   p_file_path text,
   p_download_url text,
   p_download_url_expires_at timestamptz,
-  p_counted_days bigint
+  p_counted_days bigint,
+  p_file_sha256 text
 ) returns public.bufdir_export_audit
   language plpgsql
   set search_path = ''
@@ -180,6 +182,7 @@ begin
       rows_total = p_row_count,
       file_size_bytes = p_file_size_bytes,
       file_path = p_file_path,
+      file_sha256 = p_file_sha256,
       download_url = p_download_url,
       download_url_expires_at = p_download_url_expires_at
   where e.id = p_export_id and e.status = 'storing_file'
@@ -192,9 +195,10 @@ begin
 end;
 $$;
 revoke execute on function bufdir_private.complete_bufdir_export(
-  uuid, text, integer, bigint, bigint, text, text, timestamptz, bigint) from public, anon, authenticated;
+  uuid, text, integer, bigint, bigint, text, text, timestamptz, bigint, text)
+  from public, anon, authenticated;
 grant execute on function bufdir_private.complete_bufdir_export(
-  uuid, text, integer, bigint, bigint, text, text, timestamptz, bigint)
+  uuid, text, integer, bigint, bigint, text, text, timestamptz, bigint, text)
   to service_role, bufdir_export_runner;
 
 -- querying_activities -> completed_empty: nothing in the period, no file, no days.

@@ -85,7 +85,7 @@ _PAYLOAD: Mapping[str, str] = {
     ),
     "completed": (
         "row_count = 3, file_size_bytes = 100,"
-        " file_path = organisation_id || '/' || id || '/r.xlsx',"
+        " file_path = organisation_id || '/' || id || '/r.xlsx', file_sha256 = repeat('ab', 32),"
         " download_url = 'http://localhost/x', download_url_expires_at = now() + interval '1 day'"
     ),
     "completed_empty": "row_count = 0",

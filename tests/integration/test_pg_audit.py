@@ -50,7 +50,18 @@ async def test_a_claimed_export_is_walked_to_completed(
         ExportStatus.QUERYING_ACTIVITIES,
         "runner-a",
     )
-    assert await audit.requester_scope(export) is ExportScope.OWN  # a plain member asked
+    basis = await audit.report_basis(export)
+    assert basis is not None
+    assert basis.scope is ExportScope.OWN  # a plain member asked
+    # The chain's head for the report: the claim's event, by id and hash.
+    claimed = await (
+        await conn.execute(
+            "select id, hash from public.bufdir_export_audit_events"
+            " where export_id = %s and to_status = 'querying_activities'",
+            [export_id],
+        )
+    ).fetchone()
+    assert (basis.audit_event_id, basis.audit_hash) == claimed
     for status in (
         ExportStatus.MAPPING_COLUMNS,
         ExportStatus.GENERATING_FILE,
@@ -58,7 +69,12 @@ async def test_a_claimed_export_is_walked_to_completed(
     ):
         export = await audit.advance(export, status)
     stored = GeneratedFile(
-        Path("bufdir-rapport.xlsx"), "bufdir-rapport.xlsx", "application/x", 123, 7
+        Path("bufdir-rapport.xlsx"),
+        "bufdir-rapport.xlsx",
+        "application/x",
+        123,
+        7,
+        sha256="cd" * 32,
     )
     url = SignedUrl("http://files.test/x", datetime(2030, 1, 1, tzinfo=UTC))
     done = await audit.complete(
@@ -67,6 +83,7 @@ async def test_a_claimed_export_is_walked_to_completed(
 
     assert done.status == ExportStatus.COMPLETED
     assert (done.row_count, done.file_size_bytes, done.download_url) == (7, 123, url.url)
+    assert done.file_sha256 == "cd" * 32
     assert await audit.claim() is None
 
 
@@ -82,7 +99,7 @@ async def test_a_requester_who_left_is_no_member(
     )
     export = await _audit(pool, queries, "r").claim()
     assert export is not None
-    assert await _audit(pool, queries, "r").requester_scope(export) is None
+    assert await _audit(pool, queries, "r").report_basis(export) is None
 
 
 async def test_writes_after_a_cancellation_raise_lease_lost_and_change_nothing(

@@ -22,7 +22,7 @@ import psycopg
 import pytest
 from psycopg_pool import AsyncConnectionPool
 
-from bufdir_export._models import ExportFormat, ExportScope
+from bufdir_export._models import ExportFormat
 from bufdir_export.core.ports import GeneratedFile
 from bufdir_export.postgres.activities import PostgresActivities
 from bufdir_export.postgres.column_mapper import PostgresColumnMapper
@@ -31,7 +31,7 @@ from bufdir_export.report.file_generator import StreamingFileGenerator
 from bufdir_export.report.plugins import PluginRegistry
 from bufdir_export.tools.seed import DEMO_ORGANISATIONS
 from tests.integration.contract import stored_export
-from tests.support import ADMINS, ORGS
+from tests.support import ADMINS, BASIS, ORGS
 
 GOLDEN = Path(__file__).parents[1] / "golden"
 UPDATE = os.environ.get("BUFDIR_EXPORT_UPDATE_GOLDEN") == "1"
@@ -68,7 +68,7 @@ async def _report(
     total = await source.count(export)
     generator = StreamingFileGenerator(work)
     return await generator.generate(
-        export, mapping, source.stream(export), total, _nothing, scope=ExportScope.ORGANISATION
+        export, mapping, source.stream(export), total, _nothing, basis=BASIS
     )
 
 

@@ -134,6 +134,7 @@ async def test_a_held_export_moves_on_and_completes(
         "http://localhost/d",
         "2030-01-01T00:00:00Z",
         7,
+        "ab" * 32,
     )
 
     assert done == ("completed", "r")

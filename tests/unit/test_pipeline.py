@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
 import uuid
 from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass, field
@@ -22,6 +23,7 @@ from bufdir_export._models import (
     ExportScope,
     ExportStatus,
     ExportSuccess,
+    ReportBasis,
 )
 from bufdir_export.core.pipeline import ExportPipeline
 from bufdir_export.core.ports import (
@@ -34,7 +36,7 @@ from bufdir_export.core.ports import (
     SignedUrl,
     SummaryTable,
 )
-from tests.support import NOW, export_record
+from tests.support import BASIS, NOW, export_record
 
 
 class Boom(Exception):
@@ -75,9 +77,9 @@ class World:
         attempts = self.export.attempts + (1 if self.then_claimed_again else 0)
         return self.export.model_copy(update={"status": self.then, "attempts": attempts})
 
-    async def requester_scope(self, export: ExportRecord) -> ExportScope | None:
-        self.calls.append(("requester_scope",))
-        return self.scope
+    async def report_basis(self, export: ExportRecord) -> ReportBasis | None:
+        self.calls.append(("report_basis",))
+        return None if self.scope is None else dataclasses.replace(BASIS, scope=self.scope)
 
     async def advance(self, export: ExportRecord, to: ExportStatus) -> ExportRecord:
         self.calls.append(("advance", to))
@@ -168,9 +170,9 @@ class World:
         total: int,
         progress: Progress,
         *,
-        scope: ExportScope,
+        basis: ReportBasis,
     ) -> GeneratedFile:
-        self.step("generate", scope)
+        self.step("generate", basis.scope)
         one_pass = mapping.begin()
         written = [one_pass.map(row) async for row in rows]
         await progress(len(written), total)
@@ -255,7 +257,7 @@ async def test_the_steps_run_in_order_each_after_its_status(world: World) -> Non
 
     assert world.names() == [
         "claim",
-        "requester_scope",
+        "report_basis",
         "count",
         "advance:mapping_columns",
         "prepare",
@@ -373,7 +375,7 @@ async def test_a_requester_who_left_the_organisation_is_refused(world: World) ->
     result = await world.pipeline().run_export()
 
     assert _describe(result) == "failure:failed:forbidden"
-    assert world.names() == ["claim", "requester_scope", "fail"]
+    assert world.names() == ["claim", "report_basis", "fail"]
 
 
 async def test_a_cancellation_between_steps_is_respected_not_overwritten(world: World) -> None:

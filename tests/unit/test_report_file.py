@@ -15,11 +15,11 @@ import openpyxl
 import pytest
 
 from bufdir_export._errors import StepFailed
-from bufdir_export._models import ExportFormat, ExportScope
+from bufdir_export._models import ExportFormat
 from bufdir_export.core.ports import Activity, ColumnLayout, SummaryTable
 from bufdir_export.report.file_generator import StreamingFileGenerator, report_file_name
 from bufdir_export.report.sheet_writers import CsvRowWriter, ReportInfo, XlsxRowWriter, neutralise
-from tests.support import activity, export_record, shipped_mapping
+from tests.support import BASIS, activity, export_record, shipped_mapping
 
 HOSTILE = ['=HYPERLINK("http://x")', "+1", "-1", "@SUM(A1)", "\tx", "\rx"]
 INFO = ReportInfo(
@@ -158,7 +158,7 @@ async def test_the_generator_streams_every_row_and_reports_progress(
 
     generator = StreamingFileGenerator(tmp_path, batch_size=100)
     made = await generator.generate(
-        export, shipped_mapping(), _stream(1_050), 1_050, progress, scope=ExportScope.ORGANISATION
+        export, shipped_mapping(), _stream(1_050), 1_050, progress, basis=BASIS
     )
 
     assert made.row_count == 1_050
@@ -179,7 +179,7 @@ async def test_the_file_names_its_organisation_period_export_and_time(tmp_path: 
         _stream(10),
         10,
         _nothing,
-        scope=ExportScope.ORGANISATION,
+        basis=BASIS,
     )
 
     workbook = openpyxl.load_workbook(made.path)
@@ -212,7 +212,7 @@ async def test_a_failure_midway_propagates_and_leaves_no_file(tmp_path: Path, br
             rows,
             2_000,
             _nothing,
-            scope=ExportScope.ORGANISATION,
+            basis=BASIS,
         )
 
     assert await asyncio.to_thread(_names, tmp_path) == []
@@ -238,7 +238,7 @@ async def test_a_cancelled_generation_leaves_no_file(tmp_path: Path) -> None:
             endless(),
             10**9,
             _nothing,
-            scope=ExportScope.ORGANISATION,
+            basis=BASIS,
         )
     )
     await started.wait()
@@ -303,7 +303,7 @@ async def test_a_cancellation_while_the_file_is_closed_discards_it_only_after(
             _stream(250),
             250,
             _nothing,
-            scope=ExportScope.ORGANISATION,
+            basis=BASIS,
         )
     )
     assert await asyncio.to_thread(writer.closing.wait, 10)
@@ -336,7 +336,7 @@ async def test_the_event_loop_keeps_running_while_a_file_is_written(tmp_path: Pa
     tick_task = asyncio.create_task(ticker())
     generator = StreamingFileGenerator(tmp_path, batch_size=2_000)
     await generator.generate(
-        export_record(), shipped_mapping(), rows(), 20_000, _nothing, scope=ExportScope.ORGANISATION
+        export_record(), shipped_mapping(), rows(), 20_000, _nothing, basis=BASIS
     )
     done.set()
     await tick_task

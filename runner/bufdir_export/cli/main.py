@@ -22,7 +22,7 @@ from ..report.mapping import ConfiguredMapping
 from ..report.plugins import PluginRegistry
 from ..tools.migrations import migrate as apply_migrations
 from ..tools.seed import apply_demo_seed
-from . import export_commands
+from . import export_commands, verify_command
 from .support import err, one_line_errors, out
 from .support import run as run_async
 
@@ -38,6 +38,7 @@ app = typer.Typer(
 app.command("request")(export_commands.request)
 app.command("status")(export_commands.status)
 app.command("cancel")(export_commands.cancel)
+export_commands.audit_app.command("verify")(verify_command.verify)
 app.add_typer(export_commands.audit_app, name="audit")
 
 

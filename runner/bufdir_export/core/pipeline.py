@@ -18,8 +18,8 @@ from .._models import (
     ErrorCode,
     ExportRecord,
     ExportResult,
-    ExportScope,
     ExportStatus,
+    ReportBasis,
     result_of,
 )
 from .._paths import export_file_path
@@ -105,8 +105,8 @@ class ExportPipeline:
     async def _run(self, export: ExportRecord, files: list[GeneratedFile]) -> ExportResult:
         current = export
         try:
-            scope = await self._audit.requester_scope(current)
-            if scope is None:
+            basis = await self._audit.report_basis(current)
+            if basis is None:
                 failed = await self._audit.fail(current, ErrorCode.FORBIDDEN, _NOT_A_MEMBER)
                 return result_of(failed)
             total = await self._query_activities(current)
@@ -115,7 +115,7 @@ class ExportPipeline:
             current = await self._audit.advance(current, ExportStatus.MAPPING_COLUMNS)
             mapping = await self._mapper.prepare(current)
             current = await self._audit.advance(current, ExportStatus.GENERATING_FILE)
-            report = await self._generate_file(current, mapping, total, scope, files)
+            report = await self._generate_file(current, mapping, total, basis, files)
             if current.include_attachments:
                 current = await self._audit.advance(current, ExportStatus.BUNDLING_ATTACHMENTS)
                 report = await self._bundle_attachments(current, report, files)
@@ -138,7 +138,7 @@ class ExportPipeline:
         export: ExportRecord,
         mapping: RowMapping,
         total: int,
-        scope: ExportScope,
+        basis: ReportBasis,
         files: list[GeneratedFile],
     ) -> GeneratedFile:
         async def progress(done: int, of: int) -> None:
@@ -147,7 +147,7 @@ class ExportPipeline:
         async def generate() -> GeneratedFile:
             # A stream broken by a transient fault starts over, from a new query.
             return await self._generator.generate(
-                export, mapping, self._activities.stream(export), total, progress, scope=scope
+                export, mapping, self._activities.stream(export), total, progress, basis=basis
             )
 
         report = await retry_transient(generate)

@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Literal, Protocol
 from uuid import UUID
 
-from .._models import ErrorCode, ExportRecord, ExportResult, ExportScope, ExportStatus
+from .._models import ErrorCode, ExportRecord, ExportResult, ExportStatus, ReportBasis
 
 __all__ = [
     "Activity",
@@ -85,6 +85,7 @@ class GeneratedFile:
     size_bytes: int
     row_count: int
     counted_days: int | None = None  # activity days Bufdir counts, where known
+    sha256: str | None = None  # of the file's bytes, hex
 
 
 @dataclass(frozen=True, slots=True)
@@ -102,9 +103,9 @@ class AuditService(Protocol):
 
     async def claim(self) -> ExportRecord | None: ...
     async def current(self, export_id: UUID) -> ExportRecord: ...
-    async def requester_scope(self, export: ExportRecord) -> ExportScope | None:
-        """What the requester may read of the organisation now; None when they are
-        no longer a member."""
+    async def report_basis(self, export: ExportRecord) -> ReportBasis | None:
+        """What the requester may read of the organisation now, and the head of its
+        audit chain; None when the requester is no longer a member."""
         ...
 
     async def advance(self, export: ExportRecord, to: ExportStatus) -> ExportRecord: ...
@@ -204,9 +205,10 @@ class FileGenerator(Protocol):
         total: int,
         progress: Progress,
         *,
-        scope: ExportScope,
+        basis: ReportBasis,
     ) -> GeneratedFile:
-        """The report of ``rows``; its notes say it holds ``scope``."""
+        """The report of ``rows``; its notes say what it holds (``basis.scope``)
+        and name the audit chain's head (``basis``)."""
         ...
 
 

@@ -16,7 +16,7 @@ from psycopg.rows import dict_row
 from psycopg_pool import AsyncConnectionPool
 
 from .._errors import BufdirExportError, ExportNotFound, LeaseLost
-from .._models import ErrorCode, ExportRecord, ExportScope, ExportStatus
+from .._models import ErrorCode, ExportRecord, ExportScope, ExportStatus, ReportBasis
 from ..core.ports import GeneratedFile, SignedUrl
 from ..core.retry import retry_transient
 from .error_translation import translate_error
@@ -94,10 +94,15 @@ class PostgresAudit:
     async def current(self, export_id: UUID) -> ExportRecord:
         return await self._record(self._queries["current_export"], {"export_id": export_id})
 
-    async def requester_scope(self, export: ExportRecord) -> ExportScope | None:
-        row = await self._row(self._queries["export_scope"], {"export_id": export.id})
-        scope = next(iter(row.values())) if row else None
-        return None if scope is None else ExportScope(scope)
+    async def report_basis(self, export: ExportRecord) -> ReportBasis | None:
+        row = await self._row(self._queries["report_basis"], {"export_id": export.id})
+        if row is None or row["scope"] is None:
+            return None
+        return ReportBasis(
+            scope=ExportScope(row["scope"]),
+            audit_event_id=row["audit_event_id"],
+            audit_hash=row["audit_hash"],
+        )
 
     async def advance(self, export: ExportRecord, to: ExportStatus) -> ExportRecord:
         return await self._record(
@@ -151,6 +156,7 @@ class PostgresAudit:
                 "counted_days": stored.counted_days,
                 "file_size_bytes": stored.size_bytes,
                 "file_path": file_path,
+                "file_sha256": stored.sha256,
                 "download_url": url.url,
                 "download_url_expires_at": url.expires_at,
             },

@@ -24,7 +24,7 @@ from pathlib import Path
 
 from .._models import ExportRecord
 from ..core.ports import ActivitySource, Attachment, AttachmentStore, GeneratedFile
-from .file_thread import FileThread, PartialFile
+from .file_thread import FileThread, PartialFile, sha256_of
 
 __all__ = ["ZipBundler", "zip_entry_name"]
 
@@ -63,6 +63,7 @@ class ZipBundler:
                     content = await self._store.read_attachment(attachment.storage_path)
                     await thread.run(zip_file.add, zip_entry_name(attachment), content)
                 await thread.run(zip_file.finish)
+                digest = await thread.run(sha256_of, zip_file.file.target)
             except BaseException:
                 # After whatever the thread is still doing for this file.
                 await thread.run_to_end(zip_file.discard)
@@ -75,6 +76,7 @@ class ZipBundler:
             size_bytes=target.stat().st_size,
             row_count=report.row_count,
             counted_days=report.counted_days,
+            sha256=digest,
         )
 
 

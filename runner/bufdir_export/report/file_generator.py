@@ -21,7 +21,7 @@ from collections.abc import AsyncIterator, Callable, Mapping, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 
-from .._models import ExportFormat, ExportRecord, ExportScope
+from .._models import ExportFormat, ExportRecord, ExportScope, ReportBasis
 from ..core.ports import (
     Activity,
     ColumnLayout,
@@ -31,7 +31,7 @@ from ..core.ports import (
     RowMapping,
     SummaryTable,
 )
-from .file_thread import FileThread, PartialFile
+from .file_thread import FileThread, PartialFile, sha256_of
 from .sheet_writers import CsvRowWriter, ReportInfo, RowWriter, XlsxRowWriter
 
 __all__ = ["WRITERS", "StreamingFileGenerator", "WriterFactory", "report_file_name"]
@@ -80,7 +80,7 @@ class StreamingFileGenerator:
         total: int,
         progress: Progress,
         *,
-        scope: ExportScope,
+        basis: ReportBasis,
     ) -> GeneratedFile:
         file_name = report_file_name(export)
         await asyncio.to_thread(self._work_dir.mkdir, parents=True, exist_ok=True)
@@ -91,6 +91,7 @@ class StreamingFileGenerator:
             description=f"Likepersonsaktiviteter {period}, eksport {export.id}",
             export_id=str(export.id),
             generated_at=datetime.now(UTC),
+            audit_head=_audit_head(basis),
         )
         job = _Job(
             self._writers[export.format],
@@ -105,8 +106,9 @@ class StreamingFileGenerator:
             try:
                 writer = await thread.run(job.open, list(mapping.columns), info)
                 written = await self._pump(thread, writer, mapping_pass, rows, total, progress)
-                summary = _with_notes(mapping_pass.summary(), mapping, period, scope)
+                summary = _with_notes(mapping_pass.summary(), mapping, period, basis)
                 await thread.run(job.finish, summary)
+                digest = await thread.run(sha256_of, job.file.target)
             except BaseException:
                 # After whatever the thread is still doing for this file.
                 await thread.run_to_end(job.discard)
@@ -122,6 +124,7 @@ class StreamingFileGenerator:
             size_bytes=target.stat().st_size,
             row_count=written,
             counted_days=mapping_pass.counted,
+            sha256=digest,
         )
 
     async def _pump(
@@ -178,8 +181,13 @@ class _Job:
         self.file.remove()
 
 
+def _audit_head(basis: ReportBasis) -> str:
+    """The audit chain's head as the file names it: event id and hash."""
+    return f"hendelse {basis.audit_event_id}, sha256 {basis.audit_hash}"
+
+
 def _with_notes(
-    summary: SummaryTable, mapping: RowMapping, period: str, scope: ExportScope
+    summary: SummaryTable, mapping: RowMapping, period: str, basis: ReportBasis
 ) -> SummaryTable:
     version = "standard" if mapping.version is None else f"versjon {mapping.version}"
     return dataclasses.replace(
@@ -187,9 +195,10 @@ def _with_notes(
         notes=(
             ("Organisasjon", mapping.organisation_name),
             ("Periode", period),
-            ("Omfang", _SCOPE_NOTES[scope]),
+            ("Omfang", _SCOPE_NOTES[basis.scope]),
             ("Kolonneoppsett", version),
             ("Tellende", _COUNTING_NOTE),
+            ("Revisjonsspor", _audit_head(basis)),
         ),
     )
 

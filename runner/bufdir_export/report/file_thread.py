@@ -15,13 +15,14 @@ from __future__ import annotations
 
 import asyncio
 import functools
+import hashlib
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from typing import ParamSpec, TypeVar
 
-__all__ = ["FileThread", "PartialFile"]
+__all__ = ["FileThread", "PartialFile", "sha256_of"]
 
 P = ParamSpec("P")
 T = TypeVar("T")
@@ -75,3 +76,9 @@ class PartialFile:
         self.partial.unlink(missing_ok=True)
         if self.renamed:
             self.target.unlink(missing_ok=True)
+
+
+def sha256_of(path: Path) -> str:
+    """The sha256 of a finished file's bytes, in hex (what the audit record keeps)."""
+    with path.open("rb") as file:
+        return hashlib.file_digest(file, "sha256").hexdigest()

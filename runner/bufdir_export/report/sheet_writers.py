@@ -28,6 +28,7 @@ from typing import IO, Any, Protocol
 
 from openpyxl import Workbook
 from openpyxl.cell import WriteOnlyCell
+from openpyxl.packaging.custom import StringProperty
 from openpyxl.styles import Font
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet._write_only import WriteOnlyWorksheet
@@ -36,6 +37,7 @@ from ..core.ports import ColumnLayout, SummaryTable
 
 __all__ = [
     "ACTIVITY_SHEET",
+    "AUDIT_HEAD_PROPERTY",
     "SUMMARY_SHEET",
     "CsvRowWriter",
     "ReportInfo",
@@ -46,6 +48,8 @@ __all__ = [
 
 _FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 ACTIVITY_SHEET = "Aktiviteter"
+# The custom document property naming the audit chain's head.
+AUDIT_HEAD_PROPERTY = "Revisjonsspor"
 SUMMARY_SHEET = "Sammendrag"
 _STRFTIME = {"dd.mm.yyyy": "%d.%m.%Y", "yyyy-mm-dd": "%Y-%m-%d", "mm.yyyy": "%m.%Y"}
 _BOLD = Font(bold=True)
@@ -68,6 +72,8 @@ class ReportInfo:
     description: str
     export_id: str
     generated_at: datetime
+    # The head of the organisation's audit chain when the report was made.
+    audit_head: str = ""
 
 
 class RowWriter(Protocol):
@@ -123,6 +129,11 @@ class XlsxRowWriter:
         properties.keywords = "Bufdir; likepersonsaktiviteter"
         properties.creator = "bufdir-export"
         properties.created = info.generated_at.replace(tzinfo=None)
+        if info.audit_head:
+            workbook: Any = self._workbook  # custom_doc_props: untyped in the stubs
+            workbook.custom_doc_props.append(
+                StringProperty(name=AUDIT_HEAD_PROPERTY, value=info.audit_head)
+            )
         # Sammendrag is the first sheet a reader sees; it is written at the end.
         self._summary_sheet = self._sheet(SUMMARY_SHEET)
         self._sheet_ = self._sheet(ACTIVITY_SHEET)

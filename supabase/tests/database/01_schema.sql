@@ -51,7 +51,8 @@ select ok(
 -- functions and helpers ------------------------------------------------------
 
 select functions_are('bufdir_private', array[
-  'activity_scope', 'advance_bufdir_export', 'bufdir_column_configs_before_insert',
+  'activity_scope', 'advance_bufdir_export', 'audit_event_hash', 'audit_event_pins',
+  'bufdir_column_configs_before_insert',
   'bufdir_column_configs_before_update', 'bufdir_export_audit_after_write',
   'bufdir_export_audit_before_insert', 'bufdir_export_audit_before_update',
   'can_read_activity', 'claim_bufdir_export', 'column_config_problem', 'complete_bufdir_export',
@@ -59,13 +60,13 @@ select functions_are('bufdir_private', array[
   'forbid_audit_change',
   'has_org_role', 'heartbeat_bufdir_export', 'invoking_role', 'is_allowed_transition',
   'is_in_progress', 'is_member', 'is_terminal', 'may_read_activity', 'may_request_export',
-  'notify_bufdir_export_runners', 'org_role_of',
+  'notify_bufdir_export_runners', 'only_by_audit_trigger', 'org_role_of',
   'notify_bufdir_export_watchers', 'raise_lease_lost', 'reap_bufdir_exports',
   'release_bufdir_export', 'runner_owned_columns'
 ], 'bufdir_private holds exactly the functions of the contract');
 select is(
   (select count(*)::int from pg_proc p where p.pronamespace = 'bufdir_private'::regnamespace),
-  32, 'and each of them once: no overload');
+  35, 'and each of them once: no overload');
 select functions_are('public', array['cancel_bufdir_export'],
   'public holds one function of ours: cancel_bufdir_export');
 
@@ -110,8 +111,9 @@ select triggers_are('public', 'bufdir_export_audit', array[
   'bufdir_export_audit_notify_watchers'
 ], 'the audit table has its seven triggers');
 select triggers_are('public', 'bufdir_export_audit_events', array[
-  'bufdir_export_audit_events_forbid_change', 'bufdir_export_audit_events_forbid_truncate'
-], 'the events table has its two triggers');
+  'bufdir_export_audit_events_forbid_change', 'bufdir_export_audit_events_forbid_truncate',
+  'bufdir_export_audit_events_only_by_trigger'
+], 'the events table has its three triggers');
 select is_empty(
   $$ select t.tgname from pg_trigger t
      where t.tgrelid in ('public.bufdir_export_audit'::regclass,

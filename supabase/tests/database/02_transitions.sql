@@ -63,7 +63,7 @@ select lives_ok($$ update bufdir_export_audit set status = 'storing_file'
   'bundling_attachments -> storing_file');
 select lives_ok($$
   update bufdir_export_audit set status = 'completed', row_count = 1, file_size_bytes = 10,
-    file_path = 'p', download_url = 'u', download_url_expires_at = now() + interval '1 day'
+    file_path = 'p', file_sha256 = repeat('ab', 32), download_url = 'u', download_url_expires_at = now() + interval '1 day'
   where id = 'e0000000-0000-4000-8000-000000000001' $$,
   'storing_file -> completed');
 select is(
@@ -111,7 +111,7 @@ select lives_ok($$ update bufdir_export_audit set status = 'cancelled'
 -- export 06 waits (initialised)
 select throws_ok($$
   update bufdir_export_audit set status = 'completed', row_count = 1, file_size_bytes = 1,
-    file_path = 'p', download_url = 'u', download_url_expires_at = now() + interval '1 day'
+    file_path = 'p', file_sha256 = repeat('ab', 32), download_url = 'u', download_url_expires_at = now() + interval '1 day'
   where id = 'e0000000-0000-4000-8000-000000000006' $$,
   'XB001', 'export e0000000-0000-4000-8000-000000000006: transition from initialised to completed is not allowed',
   'initialised -> completed is refused');
@@ -151,7 +151,7 @@ select throws_ok($$ update bufdir_export_audit set status = 'mapping_columns'
   'generating_file -> mapping_columns is refused: no step goes backwards');
 select throws_ok($$
   update bufdir_export_audit set status = 'completed', row_count = 1, file_size_bytes = 1,
-    file_path = 'p', download_url = 'u', download_url_expires_at = now() + interval '1 day'
+    file_path = 'p', file_sha256 = repeat('ab', 32), download_url = 'u', download_url_expires_at = now() + interval '1 day'
   where id = 'e0000000-0000-4000-8000-000000000008' $$,
   'XB001', 'export e0000000-0000-4000-8000-000000000008: transition from generating_file to completed is not allowed',
   'generating_file -> completed is refused: no export completes without storing its file');

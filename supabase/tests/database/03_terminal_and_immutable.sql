@@ -37,7 +37,7 @@ update bufdir_export_audit set status = 'storing_file'
 where id = 'e0000000-0000-4000-8000-000000000003';
 update bufdir_export_audit set status = 'completed', row_count = 2, file_size_bytes = 100,
   file_path = 'a0000000-0000-4000-8000-00000000000a/e0000000-0000-4000-8000-000000000003/r.xlsx',
-  download_url = 'https://files.test.example/r.xlsx',
+  file_sha256 = repeat('ab', 32), download_url = 'https://files.test.example/r.xlsx',
   download_url_expires_at = now() + interval '1 day'
 where id = 'e0000000-0000-4000-8000-000000000003';
 update bufdir_export_audit set status = 'completed_empty', row_count = 0

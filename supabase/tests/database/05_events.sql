@@ -66,7 +66,7 @@ update bufdir_export_audit set status = 'storing_file'
 where id = 'e0000000-0000-4000-8000-000000000001';
 update bufdir_export_audit set status = 'completed', row_count = 10, file_size_bytes = 2048,
   file_path = 'a0000000-0000-4000-8000-00000000000a/e0000000-0000-4000-8000-000000000001/r.xlsx',
-  download_url = 'https://files.test.example/r.xlsx',
+  file_sha256 = repeat('ab', 32), download_url = 'https://files.test.example/r.xlsx',
   download_url_expires_at = now() + interval '1 day'
 where id = 'e0000000-0000-4000-8000-000000000001';
 reset role;
@@ -107,10 +107,15 @@ select results_eq(
      order by id $$,
   $$ values
      (null::text, 'initialised'::text, 'role:service_role'::text,
-      '{"db_role": "service_role", "attempts": 0}'::jsonb),
+      '{"db_role": "service_role", "attempts": 0, "row": {"format": "xlsx",
+        "period_end": "2025-06-30", "period_start": "2025-01-01",
+        "requested_by": "b0000000-0000-4000-8000-000000000001",
+        "organisation_id": "a0000000-0000-4000-8000-00000000000a",
+        "include_attachments": false}}'::jsonb),
      ('initialised', 'failed', 'role:service_role',
-      '{"db_role": "service_role", "attempts": 0, "error_code": "internal"}') $$,
-  'service_role without claims is role:service_role; a failure carries its error code'
+      '{"db_role": "service_role", "attempts": 0, "error_code": "internal",
+        "row": {"error_code": "internal", "error_message": "x"}}') $$,
+  'service_role without claims is role:service_role; the request and a failure are pinned'
 );
 
 -- export 03: postgres, and the runner's functions ------------------------------

@@ -40,7 +40,7 @@ where id = 'e0000000-0000-4000-8000-000000000003';
 update bufdir_export_audit set status = 'storing_file'
 where id = 'e0000000-0000-4000-8000-000000000003';
 update bufdir_export_audit set status = 'completed', row_count = 1, file_size_bytes = 10,
-  file_path = 'p', download_url = 'u', download_url_expires_at = now() + interval '1 day'
+  file_path = 'p', file_sha256 = repeat('ab', 32), download_url = 'u', download_url_expires_at = now() + interval '1 day'
 where id = 'e0000000-0000-4000-8000-000000000003';
 update bufdir_export_audit set status = 'failed', error_code = 'internal'
 where id = 'e0000000-0000-4000-8000-000000000004';

@@ -44,7 +44,7 @@ select results_eq(
   $$ select status::text, row_count, counted_days from bufdir_private.complete_bufdir_export(
        'e0000000-0000-4000-8000-0000000000c1', 'counting-runner', 1, 10, 2048,
        'a0000000-0000-4000-8000-0000000000c0/e0000000-0000-4000-8000-0000000000c1/r.xlsx',
-       'https://files.example/r.xlsx', now() + interval '1 day', 7) $$,
+       'https://files.example/r.xlsx', now() + interval '1 day', 7, repeat('ab', 32)) $$,
   $$ values ('completed'::text, 10::bigint, 7::bigint) $$,
   'completing records the counted days beside the rows');
 select is(
