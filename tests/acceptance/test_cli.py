@@ -103,6 +103,9 @@ async def test_the_demo_runs_on_its_own_embedded_server(tmp_path: Path) -> None:
     assert run.out.count(" completed ") == 3
     assert run.out.count("HTTP 200, same size") == 3
     assert "counted days" in run.out
+    # It ends as an auditor would: every organisation's trail holds.
+    for slug in ("nhf", "blindeforbundet", "hlf"):
+        assert f"{slug}: holds" in run.out
     found = await asyncio.to_thread(lambda: list(tmp_path.rglob("bufdir-rapport-*")))
     stored = sorted(p.name for p in found)
     assert stored == [

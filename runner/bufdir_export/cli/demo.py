@@ -20,6 +20,7 @@ from .._errors import PermissionDenied
 from .._models import Caller, ExportFormat, ExportRecord, ExportRequest
 from .._settings import Settings
 from ..client.client_app import ClientApp
+from ..postgres.chain_reader import OrganisationChain, verify_chains
 from ..postgres.queries import Queries, load_queries
 from ..runner_app import RunnerApp
 from ..tools.database_choice import open_server
@@ -55,6 +56,7 @@ class DemoReport:
     refusals: list[str] = field(default_factory=list)
     results: list[DemoResult] = field(default_factory=list)
     files_in: str = ""
+    chains: list[OrganisationChain] = field(default_factory=list)
 
 
 async def run_demo(
@@ -82,6 +84,9 @@ async def run_demo(
                 await _refusal(demo_settings, queries, report)
                 on_ready(report)
                 await _run_exports(demo_settings, queries, admins, report, console)
+                # As an auditor would, last: the trail the exports left holds.
+                async with await psycopg.AsyncConnection.connect(server.conninfo(name)) as conn:
+                    report.chains = await verify_chains(conn, queries)
             finally:
                 if not keep or server.kind == "embedded":
                     await admin.execute(

@@ -154,6 +154,11 @@ def demo(
         )
     out.print(results)
     out.print(f"Files are in {report.files_in}", highlight=False, soft_wrap=True)
+    out.print("[bold]The audit trail[/bold] (bufdir-export audit verify):")
+    for chain in report.chains:
+        verify_command.print_chain(chain)
+    if not all(chain.holds for chain in report.chains):
+        raise typer.Exit(1)
 
 
 @app.command()

@@ -21,7 +21,7 @@ from ..postgres.chain_reader import OrganisationChain, verify_chains
 from ..postgres.queries import load_queries
 from .support import err, one_line_errors, out, run
 
-__all__ = ["verify"]
+__all__ = ["print_chain", "verify"]
 
 
 @one_line_errors
@@ -55,7 +55,7 @@ def verify(
         out.print_json(json.dumps(document, ensure_ascii=False))
     else:
         for chain in chains:
-            _print(chain)
+            print_chain(chain)
     if not holds:
         raise typer.Exit(1)
 
@@ -74,7 +74,8 @@ def _as_json(chain: OrganisationChain) -> dict[str, Any]:
     }
 
 
-def _print(chain: OrganisationChain) -> None:
+def print_chain(chain: OrganisationChain) -> None:
+    """One line: the chain holds (with its head), or where it breaks."""
     counts = f"{chain.events} events, {chain.exports} exports"
     if chain.broken is None:
         head = (
@@ -82,7 +83,9 @@ def _print(chain: OrganisationChain) -> None:
             if chain.head_event_id is None
             else (f"head: event {chain.head_event_id}, sha256 {chain.head_hash}")
         )
-        out.print(f"{chain.organisation}: holds ({counts}; {head})", highlight=False)
+        out.print(
+            f"{chain.organisation}: holds ({counts}; {head})", highlight=False, soft_wrap=True
+        )
         return
     where = chain.broken.export_id or "-"
     err.print(
