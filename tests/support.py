@@ -37,7 +37,7 @@ ADMINS = {
 
 
 # A report's basis as the database would give it: the organisation's scope,
-# and a chain head.
+# and the audit event it is made after.
 BASIS = ReportBasis(scope=ExportScope.ORGANISATION, audit_event_id=7, audit_hash="ab" * 32)
 
 

@@ -70,9 +70,9 @@ class ExportScope(StrEnum):
 @dataclass(frozen=True, slots=True)
 class ReportBasis:
     """What a report is made from, as the database tells the runner before the
-    first step: what the requester may read, and the head of the organisation's
-    audit chain then (the report names it, so that the file pins the history
-    it came from)."""
+    first step: what the requester may read, and the export's last audit event
+    then (its claim; the chain ties it to every request of the organisation
+    before it, and the report names it, so that the file pins that history)."""
 
     scope: ExportScope
     audit_event_id: int

@@ -259,7 +259,7 @@ create index bufdir_export_audit_events_export_idx
 create index bufdir_export_audit_events_organisation_idx
   on public.bufdir_export_audit_events (organisation_id, id);
 comment on table public.bufdir_export_audit_events is
-  'Append-only: one row per status change of an export, written by a trigger, hash-chained per organisation.';
+  'Append-only: one row per status change of an export, written by a trigger, hash-chained (see audit_event_hash).';
 
 -- The head of each organisation's spine: its last request (the first event
 -- of its newest export). A deleted newest export leaves the head naming an
@@ -445,7 +445,7 @@ revoke execute on function bufdir_private.bufdir_export_audit_before_update()
 -- The hash of an event: sha256, in hex, over the hash before it and the
 -- event's content, one field per line (the last, detail, is JSON text and
 -- holds no line break; the time is in UTC to the microsecond). The verifier
--- (bufdir_export.postgres.audit_chain) computes it on its own, from the
+-- (bufdir_export.core.chain_check) computes it on its own, from the
 -- stored columns, and must agree.
 create function bufdir_private.audit_event_hash(
   p_prev_hash text, p_event public.bufdir_export_audit_events
@@ -571,8 +571,8 @@ revoke execute on function bufdir_private.bufdir_export_audit_after_write()
   from public, anon, authenticated;
 
 -- Events and chain heads are written by bufdir_export_audit_after_write and
--- nothing else: a statement of its own (a trigger depth of 0, then 1 here)
--- is refused, whoever makes it.
+-- nothing else. A statement of anyone's own fires this trigger at depth 1
+-- (from the audit trigger, at 2) and is refused, whoever makes it.
 create function bufdir_private.only_by_audit_trigger() returns trigger
   language plpgsql
   set search_path = ''

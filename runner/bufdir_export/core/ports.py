@@ -104,8 +104,8 @@ class AuditService(Protocol):
     async def claim(self) -> ExportRecord | None: ...
     async def current(self, export_id: UUID) -> ExportRecord: ...
     async def report_basis(self, export: ExportRecord) -> ReportBasis | None:
-        """What the requester may read of the organisation now, and the head of its
-        audit chain; None when the requester is no longer a member."""
+        """What the requester may read of the organisation now, and the export's
+        last audit event; None when the requester is no longer a member."""
         ...
 
     async def advance(self, export: ExportRecord, to: ExportStatus) -> ExportRecord: ...
@@ -208,7 +208,7 @@ class FileGenerator(Protocol):
         basis: ReportBasis,
     ) -> GeneratedFile:
         """The report of ``rows``; its notes say what it holds (``basis.scope``)
-        and name the audit chain's head (``basis``)."""
+        and name the audit event it was made after."""
         ...
 
 

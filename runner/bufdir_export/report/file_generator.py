@@ -32,7 +32,13 @@ from ..core.ports import (
     SummaryTable,
 )
 from .file_thread import FileThread, PartialFile, sha256_of
-from .sheet_writers import CsvRowWriter, ReportInfo, RowWriter, XlsxRowWriter
+from .sheet_writers import (
+    AUDIT_HEAD_PROPERTY,
+    CsvRowWriter,
+    ReportInfo,
+    RowWriter,
+    XlsxRowWriter,
+)
 
 __all__ = ["WRITERS", "StreamingFileGenerator", "WriterFactory", "report_file_name"]
 
@@ -182,7 +188,7 @@ class _Job:
 
 
 def _audit_head(basis: ReportBasis) -> str:
-    """The audit chain's head as the file names it: event id and hash."""
+    """The audit event the report was made after, as the file names it: id and hash."""
     return f"hendelse {basis.audit_event_id}, sha256 {basis.audit_hash}"
 
 
@@ -198,7 +204,7 @@ def _with_notes(
             ("Omfang", _SCOPE_NOTES[basis.scope]),
             ("Kolonneoppsett", version),
             ("Tellende", _COUNTING_NOTE),
-            ("Revisjonsspor", _audit_head(basis)),
+            (AUDIT_HEAD_PROPERTY, _audit_head(basis)),
         ),
     )
 

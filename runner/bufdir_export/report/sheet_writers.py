@@ -48,7 +48,7 @@ __all__ = [
 
 _FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 ACTIVITY_SHEET = "Aktiviteter"
-# The custom document property naming the audit chain's head.
+# The custom document property (and the note) naming the event the report was made after.
 AUDIT_HEAD_PROPERTY = "Revisjonsspor"
 SUMMARY_SHEET = "Sammendrag"
 _STRFTIME = {"dd.mm.yyyy": "%d.%m.%Y", "yyyy-mm-dd": "%Y-%m-%d", "mm.yyyy": "%m.%Y"}
@@ -72,7 +72,7 @@ class ReportInfo:
     description: str
     export_id: str
     generated_at: datetime
-    # The head of the organisation's audit chain when the report was made.
+    # The audit event the report was made after (its export's claim), by id and hash.
     audit_head: str = ""
 
 
