@@ -231,6 +231,10 @@ create index bufdir_export_audit_organisation_idx
   on public.bufdir_export_audit (organisation_id, created_at);
 create index bufdir_export_audit_requested_by_idx
   on public.bufdir_export_audit (requested_by, created_at);
+-- The request limit counts a requester's unfinished exports on every insert:
+-- this keeps that count to those, however many ended before.
+create index bufdir_export_audit_unfinished_idx
+  on public.bufdir_export_audit (requested_by) where not bufdir_private.is_terminal(status);
 comment on table public.bufdir_export_audit is
   'One row per Bufdir export request: the request, its progress and its result. Never deleted.';
 comment on column public.bufdir_export_audit.counted_days is
