@@ -3,7 +3,7 @@
 begin;
 create extension if not exists pgtap with schema extensions;
 set local search_path = public, extensions;
-select plan(24);
+select plan(27);
 
 -- Where postgres is no superuser (a hosted project), it may still give itself
 -- the runner role for this transaction.
@@ -44,6 +44,18 @@ select throws_ok($$ update bufdir_export_audit_events set actor = 'someone else'
                     where export_id = 'e0000000-0000-4000-8000-000000000001' $$,
   'XB006', 'public.bufdir_export_audit_events is an audit log: UPDATE is not allowed',
   'postgres cannot rewrite an event');
+select throws_ok($$ insert into bufdir_export_audit_events
+                      (export_id, organisation_id, to_status, actor, hash)
+                    select export_id, organisation_id, 'cancelled', 'user:forger', repeat('0', 64)
+                    from bufdir_export_audit_events limit 1 $$,
+  'XB006', 'public.bufdir_export_audit_events is written by the audit trigger only: INSERT is not allowed',
+  'postgres cannot write an event of its own');
+select throws_ok($$ update bufdir_private.audit_chain_heads set hash = repeat('0', 64) $$,
+  'XB006', 'bufdir_private.audit_chain_heads is written by the audit trigger only: UPDATE is not allowed',
+  'postgres cannot move a chain head');
+select throws_ok('delete from bufdir_private.audit_chain_heads',
+  'XB006', 'bufdir_private.audit_chain_heads is an audit log: DELETE is not allowed',
+  'postgres cannot delete a chain head');
 
 -- replica mode, where ordinary triggers stay silent (set where this role may)
 select set_config('session_replication_role', 'replica', true)
