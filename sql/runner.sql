@@ -60,6 +60,12 @@ select * from bufdir_private.release_bufdir_export(%(export_id)s, %(runner_id)s,
 -- name: reap_exports
 select * from bufdir_private.reap_bufdir_exports(%(max_attempts)s);
 
+-- name: stored_exports
+-- For the sweep: the status and file of each export whose folder holds an object.
+select id, status, file_path
+from public.bufdir_export_audit
+where id = any(%(export_ids)s::uuid[]);
+
 -- name: listen_exports
 listen bufdir_export;
 

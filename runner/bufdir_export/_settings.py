@@ -75,6 +75,12 @@ class Settings(BaseSettings):
     reap_interval_seconds: float = Field(
         default=15.0, gt=0, description="How often each runner runs the reaper."
     )
+    sweep_interval_seconds: float = Field(
+        default=3600.0,
+        ge=0,
+        description="How often each runner removes stored files no completed export names "
+        "(0: never; `bufdir-export sweep` does it once).",
+    )
     shutdown_grace_seconds: float = Field(
         default=30.0,
         ge=0,

@@ -23,6 +23,7 @@ from ._settings import Settings
 from .core.pipeline import ExportPipeline
 from .core.ports import AttachmentStore, Storage
 from .core.runner import Runner
+from .core.sweep import Sweeper
 from .postgres.activities import PostgresActivities
 from .postgres.column_mapper import PostgresColumnMapper
 from .postgres.listener import PostgresListener
@@ -111,6 +112,8 @@ class RunnerApp:
             reap_interval=settings.reap_interval_seconds,
             max_attempts=settings.max_attempts,
             grace=settings.shutdown_grace_seconds,
+            sweeper=Sweeper(self.storage, self.audit),
+            sweep_interval=settings.sweep_interval_seconds,
         )
 
     async def _configure(self, conn: psycopg.AsyncConnection[Any]) -> None:

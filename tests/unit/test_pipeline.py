@@ -56,6 +56,8 @@ class World:
     lose_at: ExportStatus | None = None
     then: ExportStatus = ExportStatus.CANCELLED
     then_claimed_again: bool = False  # by the time the loss is found
+    lose_in_complete: bool = False  # the completion finds the export gone
+    stored: set[str] = field(default_factory=set)
 
     def __post_init__(self) -> None:
         if self.export is None:
@@ -94,6 +96,8 @@ class World:
         self, export: ExportRecord, stored: GeneratedFile, file_path: str, url: SignedUrl
     ) -> ExportRecord:
         self.calls.append(("complete", file_path))
+        if self.lose_in_complete:
+            raise LeaseLost("gone", sqlstate="XB008")
         return export.model_copy(
             update={
                 "status": ExportStatus.COMPLETED,
@@ -186,6 +190,15 @@ class World:
     # Storage -------------------------------------------------------------
     async def upload(self, path: str, file: GeneratedFile) -> None:
         self.step("upload", path, file.file_name)
+        self.stored.add(path)
+
+    async def delete(self, paths: Sequence[str]) -> None:
+        self.step("delete", *paths)
+        self.stored.difference_update(paths)
+
+    async def export_paths(self) -> AsyncIterator[str]:
+        for path in sorted(self.stored):
+            yield path
 
     async def sign(self, path: str, ttl: timedelta) -> SignedUrl:
         self.step("sign", path, ttl)
@@ -455,3 +468,83 @@ async def test_a_storage_error_keeps_its_own_safe_message(world: World) -> None:
     assert fail[1:3] == (ExportStatus.STORING_FILE, ErrorCode.STORAGE_ERROR)
     assert fail[3].startswith("storing the file failed: storing ")
     assert fail[3].endswith("(HTTP 413)")
+
+
+# What this claim stored, when its export does not complete ------------------------
+
+
+async def test_a_file_stored_for_an_export_cancelled_before_completing_is_removed(
+    world: World,
+) -> None:
+    world.lose_in_complete = True  # cancelled while storing: the completion is refused
+
+    result = await world.pipeline().run_export()
+
+    assert _describe(result) == "failure:cancelled:None"
+    uploaded = next(call for call in world.calls if call[0] == "upload")[1]
+    assert ("delete", uploaded) in world.calls
+    assert world.stored == set()
+
+
+async def test_a_file_stored_for_an_export_that_failed_is_removed(world: World) -> None:
+    world.fail_in = "sign"
+
+    with pytest.raises(Boom):
+        await world.pipeline().run_export()
+
+    names = world.names()
+    assert names.index("fail") < names.index("delete")  # once failed, never before
+    assert world.stored == set()
+
+
+async def test_an_upload_that_failed_is_removed_too_as_it_may_have_landed(world: World) -> None:
+    world.fail_in = "upload"
+
+    with pytest.raises(Boom):
+        await world.pipeline().run_export()
+
+    assert "delete" in world.names()
+
+
+async def test_the_file_of_an_export_another_claim_holds_is_left_to_that_claim(
+    world: World,
+) -> None:
+    world.lose_in_complete = True
+    world.then = ExportStatus.STORING_FILE  # re-queued and claimed again meanwhile
+    world.then_claimed_again = True
+
+    assert await world.pipeline().run_export() is None
+    assert "delete" not in world.names()  # the same path: it may be the other claim's file
+
+
+async def test_a_failure_before_storing_removes_nothing_from_storage(world: World) -> None:
+    world.fail_in = "generate"
+
+    with pytest.raises(Boom):
+        await world.pipeline().run_export()
+
+    assert "delete" not in world.names()
+
+
+async def test_a_completed_export_keeps_its_file(world: World) -> None:
+    result = await world.pipeline().run_export()
+
+    assert _describe(result) == "success:completed"
+    assert "delete" not in world.names()
+    assert len(world.stored) == 1
+
+
+async def test_a_file_that_cannot_be_removed_is_left_to_the_sweep_and_logged(
+    world: World, caplog: pytest.LogCaptureFixture
+) -> None:
+    world.lose_in_complete = True
+
+    async def refused(paths: Sequence[str]) -> None:
+        raise StorageError("removing a file failed (HTTP 503)")
+
+    world.delete = refused  # type: ignore[method-assign]
+    with caplog.at_level("WARNING", logger="bufdir_export.core.pipeline"):
+        result = await world.pipeline().run_export()
+
+    assert _describe(result) == "failure:cancelled:None"
+    assert any("until the sweep removes it" in r.getMessage() for r in caplog.records)

@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+from dataclasses import dataclass, field
 from datetime import timedelta
 from pathlib import Path
 
@@ -54,6 +55,7 @@ _STEP_NAMES = {
     ExportStatus.BUNDLING_ATTACHMENTS: "bundling the attachments",
     ExportStatus.STORING_FILE: "storing the file",
 }
+_UNFINISHED_ENDS = frozenset({ExportStatus.FAILED, ExportStatus.CANCELLED})
 _NOT_A_MEMBER = "the requester is no longer a member of the organisation"
 
 
@@ -89,20 +91,22 @@ class ExportPipeline:
         export = await self._claim()
         if export is None:
             return None
-        files: list[GeneratedFile] = []
+        work = _Work()
         try:
             async with self._audit.hold(export):
-                return await self._run(export, files)
+                return await self._run(export, work)
         except LeaseLost:
-            return await self._outcome_after_losing(export)
+            return await self._outcome_after_losing(export, work)
         except asyncio.CancelledError:
             await self._release(export)
             raise
         finally:
-            for file in files:
+            for file in work.files:
                 _remove(file.path)
+            if work.ended_unfinished and work.stored_path is not None:
+                await self._unstore(export, work.stored_path)
 
-    async def _run(self, export: ExportRecord, files: list[GeneratedFile]) -> ExportResult:
+    async def _run(self, export: ExportRecord, work: _Work) -> ExportResult:
         current = export
         try:
             basis = await self._audit.report_basis(current)
@@ -115,16 +119,16 @@ class ExportPipeline:
             current = await self._audit.advance(current, ExportStatus.MAPPING_COLUMNS)
             mapping = await self._mapper.prepare(current)
             current = await self._audit.advance(current, ExportStatus.GENERATING_FILE)
-            report = await self._generate_file(current, mapping, total, basis, files)
+            report = await self._generate_file(current, mapping, total, basis, work.files)
             if current.include_attachments:
                 current = await self._audit.advance(current, ExportStatus.BUNDLING_ATTACHMENTS)
-                report = await self._bundle_attachments(current, report, files)
+                report = await self._bundle_attachments(current, report, work.files)
             current = await self._audit.advance(current, ExportStatus.STORING_FILE)
-            return result_of(await self._store_and_finish(current, report))
+            return result_of(await self._store_and_finish(current, report, work))
         except LeaseLost:
             raise
         except Exception as error:
-            await self._fail_step(current, error)
+            work.ended_unfinished = await self._fail_step(current, error)
             raise
 
     async def _claim(self) -> ExportRecord | None:
@@ -161,13 +165,19 @@ class ExportPipeline:
         files.append(bundle)
         return bundle
 
-    async def _store_and_finish(self, export: ExportRecord, file: GeneratedFile) -> ExportRecord:
+    async def _store_and_finish(
+        self, export: ExportRecord, file: GeneratedFile, work: _Work
+    ) -> ExportRecord:
         path = export_file_path(export.organisation_id, export.id, file.file_name)
+        # Before the upload starts: one stopped half-way may have stored it all the same.
+        work.stored_path = path
         await self._storage.upload(path, file)
         url = await self._storage.sign(path, self._url_ttl)
         return await self._audit.complete(export, file, path, url)
 
-    async def _fail_step(self, export: ExportRecord, error: Exception) -> None:
+    async def _fail_step(self, export: ExportRecord, error: Exception) -> bool:
+        """Mark the export failed by ``error``: True once it is, False when this
+        claim no longer held it."""
         if isinstance(error, StepFailed):
             code, message = error.code, error.message
         elif isinstance(error, StorageError):
@@ -179,8 +189,11 @@ class ExportPipeline:
             step = _STEP_NAMES.get(export.status, "the export")
             # Only the exception's type: its text may hold what must not leak.
             message = f"{step} failed ({type(error).__name__})"
-        with contextlib.suppress(LeaseLost):
+        try:
             await self._audit.fail(export, code, message)
+        except LeaseLost:
+            return False
+        return True
 
     async def _release(self, export: ExportRecord) -> None:
         """Cancelled (the runner is stopping): give the export back, even while
@@ -190,9 +203,10 @@ class ExportPipeline:
         with contextlib.suppress(BufdirExportError, asyncio.CancelledError):
             await asyncio.shield(release)
 
-    async def _outcome_after_losing(self, export: ExportRecord) -> ExportResult | None:
+    async def _outcome_after_losing(self, export: ExportRecord, work: _Work) -> ExportResult | None:
         """After a guarded write found the export gone: its end, if it ended under
-        this claim (cancelled by its requester); None when it was claimed again."""
+        this claim (cancelled by its requester or an admin, or failed by the
+        reaper); None when it was claimed again."""
         now = await self._audit.current(export.id)
         if now.attempts != export.attempts:
             log.warning(
@@ -204,7 +218,31 @@ class ExportPipeline:
             )
             return None
         log.info("export %s: ended as %s while this runner held it", export.id, now.status.value)
+        # Ended for good under this claim: no other claim will store at its path.
+        work.ended_unfinished = now.status in _UNFINISHED_ENDS
         return result_of(now) if now.status in TERMINAL else None
+
+    async def _unstore(self, export: ExportRecord, path: str) -> None:
+        """Remove what this claim stored (or began to) for an export that did not complete."""
+        try:
+            await self._storage.delete([path])
+        except StorageError as error:
+            log.warning(
+                "export %s: its file stays in storage until the sweep removes it (%s)",
+                export.id,
+                error,
+            )
+            return
+        log.info("export %s: removed %s from storage", export.id, path)
+
+
+@dataclass(slots=True)
+class _Work:
+    """What one pass over an export has made that outlives a step."""
+
+    files: list[GeneratedFile] = field(default_factory=list)  # on local disk
+    stored_path: str | None = None  # in storage, from the moment the upload began
+    ended_unfinished: bool = False  # failed or cancelled, under this pass's claim
 
 
 def _remove(path: Path) -> None:

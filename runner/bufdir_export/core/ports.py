@@ -219,10 +219,20 @@ class AttachmentBundler(Protocol):
 
 
 class Storage(Protocol):
-    """Where finished files go, and who may fetch them: a private store and signed URLs."""
+    """Where finished files go, and who may fetch them: a private store and signed URLs.
+
+    An upload stopped by a cancellation leaves the file whole or not at all.
+    """
 
     async def upload(self, path: str, file: GeneratedFile) -> None: ...
     async def sign(self, path: str, ttl: timedelta) -> SignedUrl: ...
+    async def delete(self, paths: Sequence[str]) -> None:
+        """Remove these export files; one that is not there is no error."""
+        ...
+
+    def export_paths(self) -> AsyncIterator[str]:
+        """The path of every object stored under the exports prefix."""
+        ...
 
 
 class AttachmentStore(Protocol):

@@ -4,6 +4,8 @@
   for the doorbell (a notification) or the poll interval, whichever is first.
 - The reaper runs every ``reap_interval`` and re-queues exports whose lease
   expired (or fails them once their attempts are used up).
+- The sweeper, when given, runs every ``sweep_interval`` and removes stored
+  files that no completed export names (:mod:`.sweep`).
 - :meth:`Runner.stop` (SIGTERM) stops claiming; running exports get
   ``grace`` seconds to finish, then are cancelled, and the pipeline gives
   them back for another runner. :meth:`Runner.run` then returns.
@@ -23,6 +25,7 @@ from dataclasses import dataclass, field
 from .._errors import TRANSIENT
 from .._models import ExportFailure, ExportSuccess
 from .ports import Pipeline, Reaper, Wakeups
+from .sweep import Sweeper
 
 __all__ = ["Doorbell", "Runner", "RunnerStats"]
 
@@ -61,6 +64,7 @@ class RunnerStats:
     errors: Counter[str] = field(default_factory=Counter)
     reaped: int = 0
     released: int = 0
+    swept: int = 0
 
 
 class Runner:
@@ -75,6 +79,8 @@ class Runner:
         reap_interval: float,
         max_attempts: int,
         grace: float,
+        sweeper: Sweeper | None = None,
+        sweep_interval: float = 0.0,
     ) -> None:
         self._pipeline = pipeline
         self._reaper = reaper
@@ -84,6 +90,8 @@ class Runner:
         self._reap_interval = reap_interval
         self._max_attempts = max_attempts
         self._grace = grace
+        self._sweeper = sweeper
+        self._sweep_interval = sweep_interval
         self._bell = Doorbell()
         self._stopping = asyncio.Event()
         self.stats = RunnerStats()
@@ -98,6 +106,8 @@ class Runner:
             asyncio.create_task(self._wakeups.listen(self._bell.ring), name="listener"),
             asyncio.create_task(self._reap_forever(), name="reaper"),
         ]
+        if self._sweeper is not None and self._sweep_interval > 0:
+            helpers.append(asyncio.create_task(self._sweep_forever(self._sweeper), name="sweeper"))
         workers = [
             asyncio.create_task(self._work(n), name=f"worker-{n}") for n in range(self._concurrency)
         ]
@@ -152,3 +162,13 @@ class Runner:
             if reaped:
                 self.stats.reaped += len(reaped)
                 self._bell.ring()
+
+    async def _sweep_forever(self, sweeper: Sweeper) -> None:
+        while True:
+            await asyncio.sleep(self._sweep_interval)
+            try:
+                report = await sweeper.sweep()
+            except Exception as error:
+                log.warning("sweep: %s", type(error).__name__)
+                continue
+            self.stats.swept += len(report.removed)

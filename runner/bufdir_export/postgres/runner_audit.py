@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
-import logging
 import time
-from collections.abc import AsyncIterator, Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
+from contextlib import AbstractAsyncContextManager
 from datetime import timedelta
 from typing import Any, LiteralString
 from uuid import UUID
@@ -15,23 +13,24 @@ import psycopg
 from psycopg.rows import dict_row
 from psycopg_pool import AsyncConnectionPool
 
-from .._errors import BufdirExportError, ExportNotFound, LeaseLost
+from .._errors import ExportNotFound
 from .._models import ErrorCode, ExportRecord, ExportScope, ExportStatus, ReportBasis
+from ..core.lease import held
 from ..core.ports import GeneratedFile, SignedUrl
 from ..core.retry import retry_transient
+from ..core.sweep import StoredExport
 from .error_translation import translate_error
 from .queries import Queries
 
 __all__ = ["PostgresAudit"]
 
-log = logging.getLogger(__name__)
-
 
 class PostgresAudit:
     """:class:`~bufdir_export.core.ports.AuditService` on PostgreSQL, as runner ``runner_id``.
 
-    Every write renews the lease, and :meth:`hold` renews it every third of
-    the lease while a step runs. Progress is written at most once per
+    Every write renews the lease, and :meth:`hold` renews it every
+    ``watch_interval`` seconds while a step runs, which is also how a step
+    learns within that time that its export was cancelled. Progress is written at most once per
     ``progress_interval`` seconds per export (and always when it is done).
     """
 
@@ -43,6 +42,7 @@ class PostgresAudit:
         runner_id: str,
         lease: timedelta,
         progress_interval: float = 0.25,
+        watch_interval: float = 1.0,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self._pool = pool
@@ -50,6 +50,7 @@ class PostgresAudit:
         self._runner_id = runner_id
         self._lease_seconds = max(1, int(lease.total_seconds()))
         self._progress_interval = progress_interval
+        self._watch_interval = watch_interval
         self._clock = clock
         self._last_progress: dict[UUID, float] = {}
 
@@ -189,25 +190,21 @@ class PostgresAudit:
             raise translate_error(error) from error
         return [(row[0], ExportStatus(row[1]), ExportStatus(row[2])) for row in rows]
 
-    @contextlib.asynccontextmanager
-    async def hold(self, export: ExportRecord) -> AsyncIterator[None]:
-        """Renew the lease in the background while the block runs."""
-        keeper = asyncio.create_task(self._keep_lease(export), name=f"lease-{export.id}")
+    async def stored_exports(self, export_ids: Sequence[UUID]) -> dict[UUID, StoredExport]:
+        """:class:`~bufdir_export.core.sweep.ExportFiles`: status and file, by export."""
         try:
-            yield
-        finally:
-            keeper.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await keeper
+            async with self._pool.connection() as conn:
+                cursor = await conn.execute(
+                    self._queries["stored_exports"], {"export_ids": list(export_ids)}
+                )
+                rows = await cursor.fetchall()
+        except psycopg.Error as error:
+            raise translate_error(error) from error
+        return {row[0]: StoredExport(ExportStatus(row[1]), row[2]) for row in rows}
 
-    async def _keep_lease(self, export: ExportRecord) -> None:
-        period = max(0.5, self._lease_seconds / 3)
-        while True:
-            await asyncio.sleep(period)
-            try:
-                await self.heartbeat(export)
-            except LeaseLost:
-                return  # the next guarded write of the pipeline says so
-            except BufdirExportError as error:
-                # Keep trying: the lease may survive a short outage.
-                log.warning("export %s: lease not renewed: %s", export.id, error)
+    def hold(self, export: ExportRecord) -> AbstractAsyncContextManager[None]:
+        """Renew the lease every ``watch_interval`` seconds (a third of the lease at
+        most) while the block runs; the block is stopped, with LeaseLost, once the
+        export is found cancelled or claimed again."""
+        period = max(0.05, min(self._watch_interval, self._lease_seconds / 3))
+        return held(lambda: self.heartbeat(export), period=period, name=f"export {export.id}")

@@ -8,18 +8,21 @@ ever read or written outside those two folders.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
-import shutil
-from collections.abc import Callable
+import threading
+from collections.abc import AsyncIterator, Callable, Sequence
 from datetime import UTC, datetime, timedelta
 from pathlib import Path, PurePosixPath
 
 from .._errors import StorageError
-from .._paths import is_attachment_path, is_export_file_path
+from .._paths import export_of_object, is_attachment_path, is_export_file_path
 from ..core.ports import GeneratedFile, SignedUrl
 from .signing import UrlSigner
 
 __all__ = ["LocalStorage"]
+
+_CHUNK = 1024 * 1024
 
 
 def _now() -> datetime:
@@ -50,11 +53,40 @@ class LocalStorage:
         return self._attachments.joinpath(*storage_path.split("/"))
 
     async def upload(self, path: str, file: GeneratedFile) -> None:
+        """Copy ``file`` to ``path``. Cancelled, the copy stops at its next chunk
+        and leaves nothing; this returns (raising the cancellation) only once the
+        thread is done with the file, so nothing lands there afterwards."""
         target = self.export_file(path)
+        stop = threading.Event()
+        copying = asyncio.ensure_future(
+            asyncio.to_thread(_replace_atomically, target, file.path, stop)
+        )
         try:
-            await asyncio.to_thread(_replace_atomically, target, file.path)
+            await asyncio.shield(copying)
+        except asyncio.CancelledError:
+            stop.set()
+            with contextlib.suppress(Exception):
+                await copying
+            raise
         except OSError as error:
             raise StorageError(f"storing {path} failed ({error.strerror or 'I/O error'})") from None
+
+    async def delete(self, paths: Sequence[str]) -> None:
+        files = [self._in_export_folder(path) for path in paths]
+        try:
+            await asyncio.to_thread(_delete, files)
+        except OSError as error:
+            reason = error.strerror or "I/O error"
+            raise StorageError(f"removing export files failed ({reason})") from None
+
+    async def export_paths(self) -> AsyncIterator[str]:
+        for path in await asyncio.to_thread(_files_under, self._exports):
+            yield path
+
+    def _in_export_folder(self, path: str) -> Path:
+        if export_of_object(path) is None:
+            raise ValueError(f"not a path in an export's folder: {path!r}")
+        return self._exports.joinpath(*PurePosixPath(path).parts)
 
     async def sign(self, path: str, ttl: timedelta) -> SignedUrl:
         expires_at = (self._clock() + ttl).replace(microsecond=0)
@@ -77,12 +109,46 @@ class LocalStorage:
         await asyncio.to_thread(_replace_atomically, target, content)
 
 
-def _replace_atomically(target: Path, source: Path | bytes) -> None:
-    """``target`` holds ``source`` (a file to copy, or bytes) whole, or is untouched."""
+def _replace_atomically(
+    target: Path, source: Path | bytes, stop: threading.Event | None = None
+) -> None:
+    """``target`` holds ``source`` (a file to copy, or bytes) whole, or is untouched;
+    once ``stop`` is set, the copy ends at its next chunk and leaves nothing."""
     target.parent.mkdir(parents=True, exist_ok=True)
     partial = target.with_name(f".{target.name}.partial")
-    if isinstance(source, Path):
-        shutil.copyfile(source, partial)
-    else:
-        partial.write_bytes(source)
-    os.replace(partial, target)
+    try:
+        if isinstance(source, Path):
+            with source.open("rb") as reader, partial.open("wb") as writer:
+                while chunk := reader.read(_CHUNK):
+                    if stop is not None and stop.is_set():
+                        raise _Stopped
+                    writer.write(chunk)
+        else:
+            partial.write_bytes(source)
+        os.replace(partial, target)
+    except BaseException:
+        partial.unlink(missing_ok=True)
+        raise
+
+
+def _delete(files: Sequence[Path]) -> None:
+    for file in files:
+        file.unlink(missing_ok=True)
+        # The export's folder goes with its last file.
+        with contextlib.suppress(OSError):
+            file.parent.rmdir()
+
+
+def _files_under(root: Path) -> list[str]:
+    """Every file under ``root``, as a relative path with ``/``."""
+    if not root.is_dir():
+        return []
+    return sorted(
+        str(PurePosixPath(*file.relative_to(root).parts))
+        for file in root.rglob("*")
+        if file.is_file()
+    )
+
+
+class _Stopped(Exception):
+    """The copy was told to stop."""

@@ -15,7 +15,8 @@ caught the original, with neither ``__cause__`` nor ``__context__``.
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+import functools
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from datetime import UTC, datetime, timedelta
 from types import TracebackType
 from typing import Self, TypeVar
@@ -24,11 +25,11 @@ from urllib.parse import parse_qs, urlsplit, urlunsplit
 import httpx
 from storage3 import AsyncStorageClient
 from storage3.exceptions import StorageApiError
-from storage3.types import FileOptions
+from storage3.types import FileOptions, SearchV2Options
 from storage3.utils import StorageException
 
 from .._errors import StorageError, StorageUnavailable
-from .._paths import is_attachment_path, is_export_file_path
+from .._paths import export_of_object, is_attachment_path, is_export_file_path
 from ..core.ports import GeneratedFile, SignedUrl
 from ..core.retry import retry_transient
 
@@ -40,6 +41,8 @@ T = TypeVar("T")
 # its own errors, httpx's, and the JSON and validation errors (both
 # ValueError) or KeyError of an answer that is not what was expected.
 _FAULTS = (StorageException, httpx.HTTPError, ValueError, KeyError)
+# The most objects one request may list or remove (the server's MAX_OBJECTS_PER_REQUEST).
+_PER_REQUEST = 1000
 
 
 class SupabaseStorage:
@@ -178,6 +181,41 @@ class SupabaseStorage:
         where = urlunsplit((parts.scheme, parts.netloc, parts.path, "", ""))
         expected = f"{self._storage_url}object/sign/{self._export_bucket}/{path}"
         return where == expected and bool(parse_qs(parts.query).get("token"))
+
+    async def delete(self, paths: Sequence[str]) -> None:
+        """Remove these objects from the export bucket, a thousand to a request
+        (the server's limit); one that is not there is no error (the server
+        answers 200 with the objects it did remove)."""
+        for path in paths:
+            if export_of_object(path) is None:
+                raise ValueError(f"not a path in an export's folder: {path!r}")
+        bucket = self._client.from_(self._export_bucket)
+        for start in range(0, len(paths), _PER_REQUEST):
+            batch = list(paths[start : start + _PER_REQUEST])
+            await self._call(
+                "removing",
+                self._export_bucket,
+                batch[0] if len(batch) == 1 else f"{batch[0]} and {len(batch) - 1} more",
+                functools.partial(bucket.remove, batch),
+            )
+
+    async def export_paths(self) -> AsyncIterator[str]:
+        """Every object of the export bucket, a page of a thousand at a time
+        (``list-v2`` without a delimiter lists every key, folders flattened)."""
+        bucket = self._client.from_(self._export_bucket)
+        cursor: str | None = None
+        while True:
+            options: SearchV2Options = {"limit": _PER_REQUEST, "prefix": ""}
+            if cursor is not None:
+                options["cursor"] = cursor
+            page = await self._call(
+                "listing", self._export_bucket, "", functools.partial(bucket.list_v2, options)
+            )
+            for entry in page.objects:
+                yield entry.name
+            if not page.hasNext or not page.nextCursor:
+                return
+            cursor = page.nextCursor
 
     # AttachmentStore -----------------------------------------------------------
 
