@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import time
 import uuid
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
@@ -157,3 +158,72 @@ async def test_an_upload_replaces_the_file_whole(tmp_path: Path) -> None:
     assert [p.name for p in storage.export_file(PATH).parent.iterdir()] == [
         "bufdir-rapport-2025.xlsx"
     ]
+
+
+# Removing and listing, and an upload stopped half-way ------------------------------
+
+
+async def test_listing_names_every_file_under_exports_and_nothing_else(
+    tmp_path: Path, served: tuple[LocalStorage, UrlSigner, str]
+) -> None:
+    storage, _, _ = served
+    other = export_file_path(ORG, uuid.uuid4(), "bufdir-rapport-2025.csv")
+    await storage.upload(PATH, _report(tmp_path))
+    await storage.upload(other, _report(tmp_path))
+    await storage.put_attachment("nhf/a1/deltakerliste.pdf", b"%PDF-1.4")
+
+    assert [path async for path in storage.export_paths()] == sorted([PATH, other])
+
+
+async def test_removing_files_removes_them_and_their_folder_and_a_missing_one_is_fine(
+    tmp_path: Path, served: tuple[LocalStorage, UrlSigner, str]
+) -> None:
+    storage, _, _ = served
+    await storage.upload(PATH, _report(tmp_path))
+    partial = f"{ORG}/{EXPORT}/.bufdir-rapport-2025.xlsx.partial"
+    storage.export_file(PATH).with_name(".bufdir-rapport-2025.xlsx.partial").write_bytes(b"PK")
+
+    await storage.delete([PATH, partial, export_file_path(ORG, uuid.uuid4(), "x.csv")])
+
+    assert [path async for path in storage.export_paths()] == []
+    assert not storage.export_file(PATH).parent.exists()
+
+
+@pytest.mark.parametrize("path", ["../attachments/nhf/a1/x.pdf", f"{ORG}/{EXPORT}/..", "x"])
+async def test_removing_refuses_a_path_outside_an_exports_folder(
+    served: tuple[LocalStorage, UrlSigner, str], path: str
+) -> None:
+    storage, _, _ = served
+    with pytest.raises(ValueError, match="not a path in an export's folder"):
+        await storage.delete([path])
+
+
+async def test_an_upload_cancelled_half_way_leaves_nothing_behind_even_later(
+    tmp_path: Path, served: tuple[LocalStorage, UrlSigner, str]
+) -> None:
+    storage, _, _ = served
+    big = tmp_path / "big.zip"
+    await asyncio.to_thread(_write_zeros, big, 256 * 1024 * 1024)
+    file = GeneratedFile(big, "bufdir-rapport-2025.zip", "application/zip", 0, 1)
+    path = export_file_path(ORG, EXPORT, "bufdir-rapport-2025.zip")
+    folder = storage.export_file(path).parent
+
+    upload = asyncio.create_task(storage.upload(path, file))
+    await asyncio.to_thread(_wait_for_a_file_in, folder)  # the copy has begun
+    upload.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await upload
+
+    # upload() returned only once its thread was done with the file: nothing
+    # can land there now, neither the file nor its partial copy.
+    assert await asyncio.to_thread(lambda: list(folder.iterdir())) == []
+
+
+def _wait_for_a_file_in(folder: Path) -> None:
+    while not (folder.exists() and any(folder.iterdir())):
+        time.sleep(0.001)
+
+
+def _write_zeros(path: Path, size: int) -> None:
+    with path.open("wb") as file:
+        file.truncate(size)

@@ -240,7 +240,7 @@ async def test_holding_an_export_renews_its_lease_until_the_block_ends(
 
     first = await lease()
     async with audit.hold(export):
-        # Renewed every half second (a third of the lease, at least 0.5 s):
+        # Renewed every third of the lease (the watch interval is longer):
         # wait for two renewals, without trusting a wall-clock budget.
         seen = {first}
         while len(seen) < 3:
@@ -250,3 +250,50 @@ async def test_holding_an_export_renews_its_lease_until_the_block_ends(
     assert last > first
     await asyncio.sleep(1.2)
     assert await lease() == last  # nobody renews it after the block
+
+
+async def test_a_step_held_is_stopped_soon_after_its_export_is_cancelled(
+    pool: AsyncConnectionPool[Any],
+    queries: Queries,
+    conn: psycopg.AsyncConnection[Any],
+    world: World,
+) -> None:
+    export_id = await new_export(conn, world)
+    audit = _audit(pool, queries, "r", watch_interval=0.05)
+    export = await audit.claim()
+    assert export is not None
+    inside = asyncio.Event()
+    reached: list[str] = []
+
+    async def step() -> None:
+        async with audit.hold(export):
+            inside.set()
+            await asyncio.sleep(60)  # an upload far longer than the test
+            reached.append("after")
+
+    running = asyncio.create_task(step())
+    await inside.wait()
+    async with conn.transaction():
+        await act_as(conn, "authenticated", world.member_a)
+        await conn.execute("select public.cancel_bufdir_export(%s)", [export_id])
+
+    with pytest.raises(LeaseLost):
+        await asyncio.wait_for(running, timeout=30)  # a bound on a hang, not a timing
+    assert reached == []
+    assert (await audit.current(export_id)).status is ExportStatus.CANCELLED
+
+
+async def test_stored_exports_answers_status_and_file_of_those_that_exist(
+    pool: AsyncConnectionPool[Any],
+    queries: Queries,
+    conn: psycopg.AsyncConnection[Any],
+    world: World,
+) -> None:
+    waiting = await new_export(conn, world)
+    audit = _audit(pool, queries, "r")
+
+    known = await audit.stored_exports([waiting, uuid.uuid4()])
+
+    assert set(known) == {waiting}
+    assert known[waiting].status is ExportStatus.INITIALISED
+    assert known[waiting].file_path is None

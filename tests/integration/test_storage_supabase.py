@@ -5,11 +5,29 @@ download, and the signed download itself) the way Supabase does, checks the
 key on every request, records each request, and can be told to fail: an
 error status some number of times or always, an HTML page instead of JSON,
 or a stall longer than the client's timeout.
+
+Removing and listing follow supabase/storage's own source
+(``src/http/routes/object/deleteObjects.ts`` and ``listObjectsV2.ts``,
+``src/storage/object.ts``, ``src/storage/database/pg.ts``):
+
+- ``DELETE /object/<bucket>`` with ``{"prefixes": [names]}``: at least one
+  name (400 otherwise), at most 1,000 (``MAX_OBJECTS_PER_REQUEST``; more is
+  400 ``InvalidRequest``). The names are exact object names, not prefixes
+  (``name = ANY($2)``). 200 with the objects removed; a name with no object
+  is simply not among them.
+- ``POST /object/list-v2/<bucket>`` with ``limit``, ``prefix``, ``cursor``
+  and no ``with_delimiter``: every object whose name starts with the prefix,
+  folders flattened, ordered by name (``COLLATE "C"``), at most
+  ``min(limit or 1000, 1000)``. The answer is ``{"hasNext", "nextCursor",
+  "folders": [], "objects": [{id, name, metadata, created_at, updated_at,
+  last_accessed_at}]}``; ``nextCursor`` is base64 of ``"l:<last name>"`` and
+  the next page starts after that name; a cursor that does not decode is 400.
 """
 
 from __future__ import annotations
 
 import asyncio
+import base64
 import hashlib
 import itertools
 import logging
@@ -143,6 +161,11 @@ class FakeStorageApi:
             or recorded.headers.get("Authorization") != f"Bearer {KEY}"
         ):
             return self._error(400, "Unauthorized", "invalid signature", body_status=403)
+        if tail.startswith("object/list-v2/") and request.method == "POST":
+            return self._list_v2(tail.removeprefix("object/list-v2/"), recorded)
+        bucket_only = tail.startswith("object/") and "/" not in tail.removeprefix("object/")
+        if bucket_only and request.method == "DELETE":
+            return self._delete(tail.removeprefix("object/"), recorded)
         if tail.startswith("object/sign/") and request.method == "POST":
             return self._sign(tail.removeprefix("object/sign/"), recorded)
         if tail.startswith("object/") and request.method == "POST":
@@ -162,6 +185,57 @@ class FakeStorageApi:
         _, content_type, data = recorded.parts["file"]
         self.objects[where] = (content_type or "", data)
         return web.json_response({"Key": key, "Id": str(uuid.uuid4())})
+
+    def _delete(self, bucket: str, recorded: Recorded) -> web.Response:
+        body = recorded.json if isinstance(recorded.json, dict) else {}
+        names = body.get("prefixes")
+        if not isinstance(names, list) or not names:
+            return self._error(400, "InvalidRequest", "body/prefixes must have at least 1 item")
+        if len(names) > 1000:
+            return self._error(
+                400, "InvalidRequest", "Bulk object requests are limited to 1000 objects"
+            )
+        removed = []
+        for name in names:
+            if self.objects.pop((bucket, name), None) is not None:
+                removed.append({"bucket_id": bucket, "name": name})
+        return web.json_response(removed)
+
+    def _list_v2(self, bucket: str, recorded: Recorded) -> web.Response:
+        body = recorded.json if isinstance(recorded.json, dict) else {}
+        limit = min(int(body.get("limit") or 1000), 1000)
+        prefix = str(body.get("prefix") or "")
+        after = ""
+        if body.get("cursor"):
+            decoded = base64.b64decode(body["cursor"]).decode()
+            if not decoded.startswith("l:"):
+                return self._error(400, "InvalidParameter", "Invalid continuation token")
+            after = decoded.removeprefix("l:")
+        names = sorted(
+            (name for (b, name) in self.objects if b == bucket and name.startswith(prefix)),
+            key=lambda name: name.encode(),
+        )
+        names = [name for name in names if name.encode() > after.encode()]
+        page, more = names[:limit], len(names) > limit
+        stamp = "2026-12-01T12:00:00.000Z"
+        return web.json_response(
+            {
+                "hasNext": more,
+                "nextCursor": base64.b64encode(f"l:{page[-1]}".encode()).decode() if more else None,
+                "folders": [],
+                "objects": [
+                    {
+                        "id": str(uuid.uuid5(uuid.NAMESPACE_URL, name)),
+                        "name": name,
+                        "metadata": {},
+                        "created_at": stamp,
+                        "updated_at": stamp,
+                        "last_accessed_at": stamp,
+                    }
+                    for name in page
+                ],
+            }
+        )
 
     def _sign(self, key: str, recorded: Recorded) -> web.Response:
         if self._object(key) not in self.objects:
@@ -737,3 +811,80 @@ def test_the_constructor_refuses_what_cannot_work() -> None:
             "http://x", KEY, export_bucket=EXPORTS, attachment_bucket=ATTACHMENTS, attempts=0
         )
     assert KEY not in str(raised.value)
+
+
+# Removing and listing -------------------------------------------------------------
+
+
+async def test_removing_sends_the_exact_names_and_a_missing_one_is_no_error(
+    api: tuple[FakeStorageApi, str], storage: SupabaseStorage, tmp_path: Path
+) -> None:
+    fake, _ = api
+    await storage.upload(PATH, _file(tmp_path))
+    missing = export_file_path(ORG, uuid.uuid4(), "bufdir-rapport-2025.csv")
+
+    await storage.delete([PATH, missing])
+
+    assert fake.objects == {}
+    request = fake.requests[-1]
+    assert (request.method, request.path) == ("DELETE", f"/storage/v1/object/{EXPORTS}")
+    assert request.json == {"prefixes": [PATH, missing]}
+
+
+async def test_removing_many_files_sends_a_thousand_names_at_most_per_request(
+    api: tuple[FakeStorageApi, str], storage: SupabaseStorage
+) -> None:
+    fake, _ = api
+    paths = [export_file_path(ORG, uuid.uuid4(), "bufdir-rapport-2025.csv") for _ in range(2345)]
+    for path in paths:
+        fake.objects[(EXPORTS, path)] = ("text/csv", b"x")
+
+    await storage.delete(paths)
+
+    assert fake.objects == {}
+    sizes = [len(r.json["prefixes"]) for r in fake.requests if r.method == "DELETE"]
+    assert sizes == [1000, 1000, 345]
+
+
+async def test_removing_refuses_a_path_outside_an_exports_folder(storage: SupabaseStorage) -> None:
+    with pytest.raises(ValueError, match="not a path in an export's folder"):
+        await storage.delete(["activity-attachments/nhf/x.pdf"])
+
+
+async def test_a_refused_removal_names_the_path_and_not_the_key(
+    api: tuple[FakeStorageApi, str], storage: SupabaseStorage
+) -> None:
+    fake, _ = api
+    fake.always = Fault(status=403)
+
+    with pytest.raises(StorageError) as caught:
+        await storage.delete([PATH])
+
+    assert str(caught.value) == f"removing {EXPORTS}/{PATH} failed: HTTP 403"
+    assert KEY not in str(caught.value)
+
+
+async def test_listing_walks_every_page_of_the_export_bucket_only(
+    api: tuple[FakeStorageApi, str], storage: SupabaseStorage
+) -> None:
+    fake, _ = api
+    paths = {
+        export_file_path(uuid.uuid4(), uuid.uuid4(), "bufdir-rapport-2025.xlsx")
+        for _ in range(2100)
+    }
+    for path in paths:
+        fake.objects[(EXPORTS, path)] = (XLSX, b"x")
+    fake.objects[(ATTACHMENTS, "nhf/a1/x.pdf")] = ("application/pdf", b"x")
+
+    listed = [path async for path in storage.export_paths()]
+
+    assert sorted(listed) == sorted(paths)
+    assert len(listed) == len(paths)
+    pages = [r for r in fake.requests if r.path.endswith(f"/object/list-v2/{EXPORTS}")]
+    assert len(pages) == 3
+    assert pages[0].json == {"limit": 1000, "prefix": ""}
+    assert "cursor" in pages[1].json
+
+
+async def test_listing_an_empty_bucket_yields_nothing(storage: SupabaseStorage) -> None:
+    assert [path async for path in storage.export_paths()] == []
