@@ -12,7 +12,10 @@ harness waits until no export is in progress (leases expire, the reaper runs).
 
 It prints, and checks, the rows that must be 0: exports still in progress,
 exports that ended successfully more than once, files whose rows or download
-do not match the record. Exit code 1 when one of them is not 0.
+do not match the record, and files left in storage by exports that did not
+complete once ``bufdir-export sweep`` ran (it also prints how many there were
+before: a runner killed in the middle of its upload leaves one). Exit code 1
+when one of them is not 0.
 """
 
 from __future__ import annotations
@@ -89,7 +92,26 @@ class FakeStorage:
             if key not in self.objects:
                 return web.json_response({"error": "not_found"}, status=404)
             return web.json_response({"signedURL": f"/object/sign/{key}?token=t"})
+        if tail.startswith("object/list-v2/"):
+            # Every name at once: the bucket stays far under a page of 1,000.
+            bucket = tail.removeprefix("object/list-v2/")
+            names = sorted(
+                k.removeprefix(f"{bucket}/") for k in self.objects if k.startswith(f"{bucket}/")
+            )
+            stamp = "2026-12-01T12:00:00Z"
+            listed = [
+                {"id": name, "name": name, "metadata": {}, "created_at": stamp, "updated_at": stamp}
+                for name in names
+            ]
+            return web.json_response({"hasNext": False, "folders": [], "objects": listed})
         key = tail.removeprefix("object/")
+        if request.method == "DELETE":  # exact names, as the real server takes them
+            removed = [
+                n
+                for n in (await request.json())["prefixes"]
+                if self.objects.pop(f"{key}/{n}", None)
+            ]
+            return web.json_response([{"name": name} for name in removed])
         if request.method == "POST":
             reader = await request.multipart()
             async for part in reader:
@@ -300,17 +322,46 @@ async def run(seconds: float, seed: int, json_path: Path | None) -> int:
                         process.terminate()
                 for process in chaos.runners.values():
                     await asyncio.wait_for(process.wait(), 60)
-            result = await _verdict(chaos, report, drained, time.monotonic() - began)
+            left = _left_by_unfinished(chaos, await _exports(chaos))
+            swept = await _sweep(chaos)
+            result = await _verdict(chaos, report, drained, time.monotonic() - began, left, swept)
     await site_runner.cleanup()
     report.show(json_path)
     return result
 
 
-async def _verdict(chaos: Chaos, report: Report, drained: float, took: float) -> int:
+async def _exports(chaos: Chaos) -> list[dict[str, Any]]:
     conn = await chaos.connect()
     async with conn.cursor(row_factory=dict_row) as cursor:
         await cursor.execute("select * from public.bufdir_export_audit")
         exports = await cursor.fetchall()
+    await conn.close()
+    return exports
+
+
+def _left_by_unfinished(chaos: Chaos, exports: list[dict[str, Any]]) -> int:
+    """Stored export files that no completed export names."""
+    named = {f"bufdir-exports/{e['file_path']}" for e in exports if e["status"] == "completed"}
+    return sum(
+        1 for key in chaos.storage.objects if key.startswith("bufdir-exports/") and key not in named
+    )
+
+
+async def _sweep(chaos: Chaos) -> int:
+    """``bufdir-export sweep``, as an operator runs it; the exit code."""
+    with (chaos.work / "sweep.log").open("ab") as log:
+        process = await asyncio.create_subprocess_exec(
+            str(ENTRY_POINT), "sweep", env=chaos.env("chaos-sweep"), stdout=log, stderr=log
+        )
+        return await asyncio.wait_for(process.wait(), 120)
+
+
+async def _verdict(
+    chaos: Chaos, report: Report, drained: float, took: float, left: int, swept: int
+) -> int:
+    exports = await _exports(chaos)
+    conn = await chaos.connect()
+    async with conn.cursor(row_factory=dict_row) as cursor:
         await cursor.execute(
             "select export_id, to_status::text, occurred_at,"
             " lead(occurred_at) over (partition by export_id order by id) as next_at"
@@ -342,6 +393,7 @@ async def _verdict(chaos: Chaos, report: Report, drained: float, took: float) ->
     in_progress = sum(by_status[s] for s in (*IN_PROGRESS, "initialised"))
     twice = sum(1 for n in successes.values() if n > 1)
     missing = len(set(chaos.requested) - {e["id"] for e in exports})
+    orphans = _left_by_unfinished(chaos, exports)
     rows = [
         ["exports requested", len(chaos.requested)],
         ["completed", by_status["completed"]],
@@ -355,10 +407,13 @@ async def _verdict(chaos: Chaos, report: Report, drained: float, took: float) ->
         ["MUST BE 0: ended successfully twice", twice],
         ["MUST BE 0: file or its download not as recorded", mismatched],
         ["MUST BE 0: requested but not recorded", missing],
+        ["files left by exports that did not complete, before the sweep", left],
+        ["MUST BE 0: sweep exit code", swept],
+        ["MUST BE 0: files left by exports that did not complete", orphans],
     ]
     report.figures = {row[0]: row[1] for row in rows} | {"seconds_in_all": round(took, 1)}
     report.table(f"Chaos, {chaos.seconds:g} s of requests and faults", ["", "value"], rows)
-    return 1 if in_progress or twice or mismatched or missing else 0
+    return 1 if in_progress or twice or mismatched or missing or swept or orphans else 0
 
 
 def main() -> None:

@@ -7,6 +7,7 @@ storage), and :meth:`RunnerApp.close` closes everything again.
 
 from __future__ import annotations
 
+import logging
 import secrets
 import shutil
 import tempfile
@@ -122,7 +123,13 @@ class RunnerApp:
         await conn.commit()
 
     async def open(self) -> None:
+        """Open the pool; a database that does not answer in time is one
+        DatabaseUnavailable, not a log line per attempt (once open, every
+        reconnection is logged)."""
         timeout = self.settings.connect_timeout_seconds
+        pool_log = logging.getLogger("psycopg.pool")
+        level = pool_log.level
+        pool_log.setLevel(logging.CRITICAL)
         try:
             await self.pool.open(wait=True, timeout=timeout)
         except PoolTimeout:
@@ -131,6 +138,8 @@ class RunnerApp:
                 f"cannot connect to the database within {timeout:g} s"
                 " (check DATABASE_URL and that the server is up)"
             ) from None
+        finally:
+            pool_log.setLevel(level)
         if self.download_server is not None and self._url_signer is not None:
             started = await self.download_server.start()
             if _port(self.settings) == 0:  # a free port was taken: link to it

@@ -270,7 +270,8 @@ grant execute on function bufdir_private.has_org_role(uuid, public.organisation_
   to authenticated, service_role;
 
 -- Whether a given user belongs to the organisation (any role). Used where
--- the user is not the signed-in one: the export trigger and the runner.
+-- the user is not the signed-in one: the export's insert trigger. (The
+-- runner asks export_scope(), which says what the requester may still read.)
 create function bufdir_private.is_member(p_organisation_id uuid, p_user_id uuid)
   returns boolean
   language sql stable security definer
@@ -280,7 +281,7 @@ as $$
 $$;
 revoke execute on function bufdir_private.is_member(uuid, uuid) from public, anon, authenticated;
 grant execute on function bufdir_private.is_member(uuid, uuid)
-  to service_role, bufdir_export_runner;
+  to service_role;
 
 ----------------------------------------------------------------------------
 -- policies

@@ -1,11 +1,12 @@
-"""`bufdir-export request | status | cancel | audit | reap` through the real entry
-point, against a real database and a real runner process."""
+"""`bufdir-export request | status | cancel | audit | reap | sweep` through the real
+entry point, against a real database and a real runner process."""
 
 from __future__ import annotations
 
 import asyncio
 import json
 import uuid
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -16,7 +17,9 @@ from psycopg.types.json import Jsonb
 from bufdir_export.tools.seed import shipped_config
 from tests.acceptance.conftest import Start
 from tests.acceptance.test_cli import assert_one_line_error, bufdir_export
-from tests.integration.contract import request_as
+from tests.integration.conftest import SECRET
+from tests.integration.contract import act_as, request_as
+from tests.integration.test_runner_e2e import wait_for_end
 from tests.support import ADMINS, COMPLETED_WALK, ORGS
 
 YEAR = ("--from", "2025-01-01", "--to", "31.12.2025")
@@ -175,6 +178,55 @@ async def test_reap_requeues_an_export_whose_runner_went_away(
         "1 reaped",
     ]
     assert second.out.strip() == "0 reaped"
+
+
+async def test_sweep_removes_what_no_completed_export_names_and_nothing_else(
+    runners: Start, database: str, conn: psycopg.AsyncConnection[Any], tmp_path: Path
+) -> None:
+    org = ORGS["nhf"]
+    cancelled = await request_as(conn, ADMINS["nhf"], org)
+    async with conn.transaction():
+        await act_as(conn, "authenticated", ADMINS["nhf"])
+        await conn.execute("select public.cancel_bufdir_export(%s)", [cancelled])
+    runner = await runners("sweep-runner")
+    completed = await request_as(conn, ADMINS["nhf"], org)
+    [row] = (await wait_for_end(conn, [completed], within=120)).values()
+    assert row["status"] == "completed", row["error_message"]
+    runner.terminate()
+    await runner.wait()
+    waiting = await request_as(conn, ADMINS["nhf"], org)  # no runner: stays waiting
+
+    exports = tmp_path / "storage" / "exports"
+    report = f"{org}/{completed}/bufdir-rapport-2025.xlsx"
+    assert row["file_path"] == report
+    orphans = [
+        f"{org}/{completed}/bufdir-rapport-2025.csv",  # an earlier claim's other file
+        f"{org}/{cancelled}/bufdir-rapport-2025.xlsx",
+        f"{org}/{uuid.uuid4()}/bufdir-rapport-2025.xlsx",  # no such export
+    ]
+    kept = [report, f"{org}/{waiting}/.bufdir-rapport-2025.xlsx.partial", "notes.txt"]
+    for path in [*orphans, *kept[1:]]:
+        (exports / path).parent.mkdir(parents=True, exist_ok=True)
+        (exports / path).write_bytes(b"x")
+    env = {
+        "BUFDIR_EXPORT_SIGNING_SECRET": SECRET,
+        "BUFDIR_EXPORT_STORAGE_DIR": str(tmp_path / "storage"),
+    }
+
+    dry = await bufdir_export("sweep", "--dry-run", database_url=database, extra_env=env)
+    after_dry = sorted(str(p.relative_to(exports)) for p in exports.rglob("*") if p.is_file())
+    swept = await bufdir_export("sweep", database_url=database, extra_env=env)
+    again = await bufdir_export("sweep", database_url=database, extra_env=env)
+
+    assert dry.code == 0, dry.err
+    assert sorted(dry.out.splitlines()[:-1]) == sorted(orphans)
+    assert dry.out.splitlines()[-1] == "3 would be removed, 2 kept, 1 not an export's"
+    assert after_dry == sorted([*orphans, *kept])
+    assert swept.code == 0, swept.err
+    assert swept.out.splitlines()[-1] == "3 removed, 2 kept, 1 not an export's"
+    left = sorted(str(p.relative_to(exports)) for p in exports.rglob("*") if p.is_file())
+    assert left == sorted(kept)
+    assert again.out.strip() == "0 removed, 2 kept, 1 not an export's"
 
 
 @pytest.mark.parametrize(

@@ -114,6 +114,7 @@ async def test_no_command_shows_a_secret_when_the_database_refuses(tmp_path: Pat
         ("seed",),
         ("run",),
         ("reap",),
+        ("sweep",),
         ("request", "--org", "nhf", "--from", "2025-01-01", "--to", "2025-12-31",
          "--as", "admin@nhf.example"),
         ("status", str(uuid.uuid4())),

@@ -319,7 +319,7 @@ MATRIX: dict[tuple[str, str], tuple[str, tuple[str, ...]]] = {
     ),
     ("is_member()", "call"): (
         "select bufdir_private.is_member(%(a)s, %(admin)s)",
-        ("denied", "denied", "denied", "denied", "denied", "denied", "ok", "ok"),
+        ("denied", "denied", "denied", "denied", "denied", "denied", "denied", "ok"),
     ),
     ("column_config_problem()", "call"): (
         "select coalesce(bufdir_private.column_config_problem(%(a)s, %(config)s), 'valid')",

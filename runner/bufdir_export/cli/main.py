@@ -194,11 +194,7 @@ def run(
         loop = asyncio.get_running_loop()
         for signum in (signal.SIGTERM, signal.SIGINT):
             loop.add_signal_handler(signum, runner_app.runner.stop)
-        # Connection attempts at start-up end in one line (below), not a log;
-        # once running, every reconnection is logged.
-        logging.getLogger("psycopg.pool").setLevel(logging.CRITICAL)
         await runner_app.open()
-        logging.getLogger("psycopg.pool").setLevel(logging.NOTSET)
         logging.basicConfig(
             level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
         )
