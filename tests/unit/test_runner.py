@@ -1,16 +1,18 @@
-"""The runner with fakes: concurrency, waking, polling, reaping, stopping."""
+"""The runner with fakes: concurrency, waking, polling, reaping, sweeping, stopping."""
 
 from __future__ import annotations
 
 import asyncio
 import uuid
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
 
 import pytest
 
-from bufdir_export._errors import DatabaseUnavailable
+from bufdir_export._errors import DatabaseUnavailable, StorageUnavailable
 from bufdir_export._models import ExportFailure, ExportResult, ExportStatus, ExportSuccess
 from bufdir_export.core.runner import Doorbell, Runner
+from bufdir_export.core.sweep import Sweeper
+from tests.unit.test_sweep import Ledger, Store
 
 
 class Queue:
@@ -255,3 +257,44 @@ async def test_the_reaper_runs_periodically_and_rings_when_it_requeued(reaped: i
     assert stats.reaped >= 3 * reaped
     # Re-queued exports wake the idle worker; with nothing re-queued it sleeps on.
     assert (claims > 1) == (reaped > 0)
+
+
+async def test_the_sweep_runs_periodically_and_a_failing_one_does_not_stop_the_runner(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    orphan = f"{uuid.uuid4()}/{uuid.uuid4()}/bufdir-rapport-2025.xlsx"
+    store = Store({orphan})
+    listings = 0
+
+    async def flaky_paths() -> AsyncIterator[str]:
+        nonlocal listings
+        listings += 1
+        if listings == 1:
+            raise StorageUnavailable("listing failed: timed out")
+        for path in sorted(store.objects):
+            yield path
+
+    store.export_paths = flaky_paths  # type: ignore[method-assign]
+    queue, bell, reaper = Queue(), Bell(), Reaper()
+    runner = Runner(
+        queue,
+        reaper,
+        bell,
+        concurrency=1,
+        poll_interval=3600,
+        reap_interval=0.01,
+        max_attempts=3,
+        grace=1,
+        sweeper=Sweeper(store, Ledger({})),
+        sweep_interval=0.01,
+    )
+    with caplog.at_level("WARNING", logger="bufdir_export.core.runner"):
+        task = asyncio.create_task(runner.run())
+        await _until(lambda: listings >= 3)
+        runner.stop()
+        stats = await task
+
+    assert store.objects == set()  # no export of that id: removed
+    assert stats.swept == 1
+    assert reaper.calls >= 1
+    assert any(r.getMessage() == "sweep: StorageUnavailable" for r in caplog.records)
