@@ -30,6 +30,7 @@ from bufdir_export.runner_app import RunnerApp
 from bufdir_export.storage.local_storage import LocalStorage
 from tests.integration.conftest import runner_settings
 from tests.integration.contract import act_as, request_as
+from tests.integration.test_runner_e2e import upload_attachments
 from tests.support import ADMINS, ORGS
 
 HANG = 60  # bounds a hang; no assertion depends on it
@@ -167,17 +168,7 @@ async def test_bundling_stops_between_attachments_once_cancelled(
     app: RunnerApp, conn: psycopg.AsyncConnection[Any], tmp_path: Path
 ) -> None:
     assert app.local_storage is not None
-    rows = await (
-        await conn.execute(
-            "select t.storage_path, t.size_bytes from public.activity_attachments t"
-            " join public.activities a on a.id = t.activity_id"
-            " where t.organisation_id = %s"
-            " and a.activity_date between '2025-01-01' and '2025-12-31'",
-            [ORGS["hlf"]],
-        )
-    ).fetchall()
-    for path, size in rows:
-        await app.local_storage.put_attachment(path, b"x" * size)
+    rows = await upload_attachments(conn, app.local_storage, ORGS["hlf"])
     assert len(rows) >= 10
     attachments = SlowAttachments(app.local_storage)
     storage = GatedStorage(app.local_storage)

@@ -16,6 +16,7 @@ import openpyxl
 import psycopg
 from psycopg.rows import dict_row
 
+from bufdir_export.storage.local_storage import LocalStorage
 from bufdir_export.tools.activity_generator import generate_activities
 from tests.integration.conftest import Running
 from tests.integration.contract import request_as
@@ -49,6 +50,25 @@ async def activity_count(conn: psycopg.AsyncConnection[Any], org: uuid.UUID) -> 
     ).fetchone()
     assert row is not None
     return int(row[0])
+
+
+async def upload_attachments(
+    conn: psycopg.AsyncConnection[Any], storage: LocalStorage, org: uuid.UUID
+) -> list[tuple[str, int]]:
+    """Store what the app would have uploaded for the attachments of ``org``'s
+    activities of 2025; their (storage path, size)."""
+    rows = await (
+        await conn.execute(
+            "select t.storage_path, t.size_bytes from public.activity_attachments t"
+            " join public.activities a on a.id = t.activity_id"
+            " where t.organisation_id = %s"
+            " and a.activity_date between '2025-01-01' and '2025-12-31'",
+            [org],
+        )
+    ).fetchall()
+    for path, size in rows:
+        await storage.put_attachment(path, b"x" * size)
+    return [(path, size) for path, size in rows]
 
 
 async def download(url: str) -> httpx.Response:
@@ -102,19 +122,9 @@ async def test_one_export_per_organisation_ends_completed_with_a_working_link(
 async def test_csv_with_attachments_and_an_empty_period(
     running: Running, conn: psycopg.AsyncConnection[Any], tmp_path: Path
 ) -> None:
-    storage = running.app.storage
-    attachments = await (
-        await conn.execute(
-            "select t.storage_path, t.size_bytes from public.activity_attachments t"
-            " join public.activities a on a.id = t.activity_id"
-            " where t.organisation_id = %s"
-            " and a.activity_date between '2025-01-01' and '2025-12-31'",
-            [ORGS["hlf"]],
-        )
-    ).fetchall()
+    assert running.app.local_storage is not None
+    attachments = await upload_attachments(conn, running.app.local_storage, ORGS["hlf"])
     assert attachments
-    for path, size in attachments:
-        await storage.put_attachment(path, b"x" * size)  # type: ignore[attr-defined]
 
     bundled = await request_as(
         conn, ADMINS["hlf"], ORGS["hlf"], format="csv", include_attachments=True
