@@ -21,11 +21,3 @@ select o.id, o.name from public.organisations o where o.slug = %(slug)s;
 insert into public.bufdir_column_configs (organisation_id, config, is_active)
 values (%(organisation_id)s, %(config)s, true)
 returning version;
-
--- name: seed_column_config
--- The demo's configurations, saved by the seed (a server role, no RLS).
-insert into public.bufdir_column_configs (organisation_id, config, is_active, created_by)
-select o.id, %(config)s, true, null
-from public.organisations o
-where o.slug = %(slug)s
-returning version;

@@ -1,8 +1,11 @@
 -- Demo data: three organisations with members, local chapters, activity types,
--- two years of peer-mentor activities and some attachments.
+-- two years of peer-mentor activities, some attachments, and each
+-- organisation's column configuration: exports work with nothing more.
 --
 -- Runs once on a fresh database after the migrations, as postgres
--- (`supabase db reset`, `bufdir-export seed`, the demo and the tests). Every
+-- (`supabase db reset`, `bufdir-export seed`, the demo and the tests). The
+-- Supabase CLI prepares every statement before it runs any, so no statement
+-- reads an object that an earlier one creates. Every
 -- value is computed from generate_series and md5 of fixed text, never from
 -- random(): the data is the same on every run, ids included.
 --
@@ -115,48 +118,20 @@ from (values
 join public.organisations o on o.slug = c.slug;
 
 ----------------------------------------------------------------------------
--- activity types
+-- activity types, and activities: 400 per organisation, 2024-01-01 .. 2025-12-31
 ----------------------------------------------------------------------------
 
 -- Each organisation names its own types; its column configuration maps them
 -- to the Bufdir categories. The category column says which one each type is
 -- meant for (not_counted: Bufdir does not count it at all). It only steers
--- the activities generated below and is dropped at the end.
-create temporary table seed_activity_types (
-  slug text not null,
-  code text not null,
-  name text not null,
-  category text not null,
-  usual_contact public.activity_contact_method not null
-);
-
-insert into seed_activity_types (slug, code, name, category, usual_contact) values
-  ('nhf', 'hjemmebesok', 'Likepersonsbesøk (oppsøkende)', 'outreach', 'in_person'),
-  ('nhf', 'samtalegruppe', 'Samtalegruppe', 'talk_group', 'in_person'),
-  ('nhf', 'aktivitetsgruppe', 'Aktivitetsgruppe', 'activity_group', 'in_person'),
-  ('nhf', 'likepersonskurs', 'Likepersonskurs', 'course', 'in_person'),
-  ('nhf', 'telefonkontakt', 'Telefonkontakt', 'not_counted', 'phone'),
-  ('blindeforbundet', 'oppsokende_likeperson', 'Oppsøkende likepersonsarbeid', 'outreach', 'in_person'),
-  ('blindeforbundet', 'samtalegruppe_syn', 'Samtalegruppe for synshemmede', 'talk_group', 'in_person'),
-  ('blindeforbundet', 'turgruppe', 'Turgruppe', 'activity_group', 'in_person'),
-  ('blindeforbundet', 'kurs_likeperson', 'Kurs for likepersoner', 'course', 'in_person'),
-  ('blindeforbundet', 'sosialt_treff', 'Sosialt treff', 'not_counted', 'in_person'),
-  ('hlf', 'likepersonsbesok', 'Likepersonsbesøk', 'outreach', 'in_person'),
-  ('hlf', 'mestringsgruppe', 'Mestringsgruppe for hørselshemmede', 'talk_group', 'in_person'),
-  ('hlf', 'aktivitetstreff', 'Aktivitetstreff', 'activity_group', 'in_person'),
-  ('hlf', 'likepersonsopplaering', 'Likepersonsopplæring (kurs)', 'course', 'in_person'),
-  ('hlf', 'telefonvakt', 'Telefonvakt', 'not_counted', 'phone'),
-  ('hlf', 'digital_kafe', 'Digital kafé', 'not_counted', 'digital');
-
-insert into public.activity_types (id, organisation_id, code, name)
-select md5(t.slug || '/type/' || t.code)::uuid, o.id, t.code, t.name
-from seed_activity_types t
-join public.organisations o on o.slug = t.slug;
-
-----------------------------------------------------------------------------
--- activities: 400 per organisation, 2024-01-01 .. 2025-12-31
-----------------------------------------------------------------------------
-
+-- the activities generated below and is not stored.
+--
+-- Types and activities are one statement: the Supabase CLI prepares every
+-- statement of a seed file before it runs any, so no statement may read an
+-- object that an earlier statement of the file creates (a temporary table of
+-- the types, say). Rows are another matter: the later statements below read
+-- what the earlier ones inserted.
+--
 -- Activity n of an organisation falls in one of twenty slots (n % 20):
 --
 --   slot 0  too_short        too short to count: a talk group of exactly 44 min,
@@ -176,11 +151,34 @@ join public.organisations o on o.slug = t.slug;
 -- 731 days of the period: n = 1 falls on 2024-01-01, n = 80 on 2025-12-31.
 -- Chapter, mentor, type and the spread of regular values come from md5 of
 -- '<slug>/activity/<n>', read as four independent 28-bit numbers.
-insert into public.activities (
-  id, organisation_id, chapter_id, peer_mentor_id, activity_type_id, activity_date,
-  duration_minutes, participant_count, contact_method, in_norway, note, recorded_by
-)
-with org as (
+with seed_type (slug, code, name, category, usual_contact) as (
+  values
+    ('nhf', 'hjemmebesok', 'Likepersonsbesøk (oppsøkende)', 'outreach',
+     'in_person'::public.activity_contact_method),
+    ('nhf', 'samtalegruppe', 'Samtalegruppe', 'talk_group', 'in_person'),
+    ('nhf', 'aktivitetsgruppe', 'Aktivitetsgruppe', 'activity_group', 'in_person'),
+    ('nhf', 'likepersonskurs', 'Likepersonskurs', 'course', 'in_person'),
+    ('nhf', 'telefonkontakt', 'Telefonkontakt', 'not_counted', 'phone'),
+    ('blindeforbundet', 'oppsokende_likeperson', 'Oppsøkende likepersonsarbeid', 'outreach', 'in_person'),
+    ('blindeforbundet', 'samtalegruppe_syn', 'Samtalegruppe for synshemmede', 'talk_group', 'in_person'),
+    ('blindeforbundet', 'turgruppe', 'Turgruppe', 'activity_group', 'in_person'),
+    ('blindeforbundet', 'kurs_likeperson', 'Kurs for likepersoner', 'course', 'in_person'),
+    ('blindeforbundet', 'sosialt_treff', 'Sosialt treff', 'not_counted', 'in_person'),
+    ('hlf', 'likepersonsbesok', 'Likepersonsbesøk', 'outreach', 'in_person'),
+    ('hlf', 'mestringsgruppe', 'Mestringsgruppe for hørselshemmede', 'talk_group', 'in_person'),
+    ('hlf', 'aktivitetstreff', 'Aktivitetstreff', 'activity_group', 'in_person'),
+    ('hlf', 'likepersonsopplaering', 'Likepersonsopplæring (kurs)', 'course', 'in_person'),
+    ('hlf', 'telefonvakt', 'Telefonvakt', 'not_counted', 'phone'),
+    ('hlf', 'digital_kafe', 'Digital kafé', 'not_counted', 'digital')
+),
+new_type as (
+  insert into public.activity_types (id, organisation_id, code, name)
+  select md5(t.slug || '/type/' || t.code)::uuid, o.id, t.code, t.name
+  from seed_type t
+  join public.organisations o on o.slug = t.slug
+  returning id, organisation_id, code
+),
+org as (
   select o.id, o.slug, p.mentor_pool
   from public.organisations o
   join (values ('nhf', 20), ('blindeforbundet', 15), ('hlf', 25)) as p (slug, mentor_pool)
@@ -202,9 +200,9 @@ kind as (
   select t.slug, t.category, at.id as activity_type_id, t.usual_contact,
          row_number() over (partition by t.slug, t.category order by t.code) - 1 as i,
          count(*) over (partition by t.slug, t.category) as of_n
-  from seed_activity_types t
+  from seed_type t
   join public.organisations o on o.slug = t.slug
-  join public.activity_types at on at.organisation_id = o.id and at.code = t.code
+  join new_type at on at.organisation_id = o.id and at.code = t.code
 ),
 -- the exact shapes of the slots 0..4
 special (slot, turn, category, duration_minutes, participant_count, contact_method, in_norway) as (
@@ -278,6 +276,10 @@ planned as (
   from drawn d
   left join special sp on sp.slot = d.slot and sp.turn = d.turn
 )
+insert into public.activities (
+  id, organisation_id, chapter_id, peer_mentor_id, activity_type_id, activity_date,
+  duration_minutes, participant_count, contact_method, in_norway, note, recorded_by
+)
 select
   md5(p.slug || '/activity/' || p.n)::uuid,
   p.organisation_id,
@@ -319,8 +321,6 @@ join chapter c
 join recorder r
   on r.organisation_id = p.organisation_id and r.i = (p.n * 7 + p.r_mentor) % r.of_n
 order by p.slug, p.n;
-
-drop table seed_activity_types;
 
 ----------------------------------------------------------------------------
 -- NHF: six activities recorded a second time, by another chapter
@@ -390,3 +390,503 @@ join public.activities a
  and a.id = md5(w.slug || '/activity/' || w.n)::uuid
 join file f on f.i = (w.n / 20 + w.copy_no * 3) % 6
 order by w.slug, w.n, w.copy_no;
+
+----------------------------------------------------------------------------
+-- column configurations: configs/<slug>.json, each saved as version 1, active
+----------------------------------------------------------------------------
+
+-- Saved as the database saves an admin's (numbered and checked by its
+-- trigger), with no user behind them. The rows are configs/*.json as they
+-- are; after changing one, rewrite them: python -m bufdir_export.tools.seed
+insert into public.bufdir_column_configs (organisation_id, config, is_active, created_by)
+select o.id, c.config, true, null
+from (values
+-- begin: configs/<slug>.json
+  (1, 'nhf', $config${
+  "schema_version": 1,
+  "description": "Norges Handikapforbund: Bufdirs regler, oppsøkende minst 45 minutter, og en aktivitet registrert i flere lokallag samme dag teller én gang.",
+  "categories": {
+    "hjemmebesok": "oppsøkende",
+    "samtalegruppe": "samtalegruppe",
+    "aktivitetsgruppe": "aktivitetsgruppe",
+    "likepersonskurs": "likepersonskurs",
+    "telefonkontakt": "ikke_tellende"
+  },
+  "counting": {
+    "base": "bufdir",
+    "rules": [
+      {
+        "when": "category == 'oppsøkende' && duration_minutes < 45",
+        "reason": "under 45 min"
+      }
+    ]
+  },
+  "plugins": [
+    {
+      "name": "nhf-samme-dag"
+    }
+  ],
+  "columns": [
+    {
+      "header": "Aktivitets-ID",
+      "source": "id",
+      "width": 38
+    },
+    {
+      "header": "Dato",
+      "source": "activity_date",
+      "transform": {
+        "kind": "date",
+        "format": "dd.mm.yyyy"
+      }
+    },
+    {
+      "header": "Fylkesnr",
+      "source": "county_code",
+      "required": true
+    },
+    {
+      "header": "Fylke",
+      "source": "county_name",
+      "width": 18
+    },
+    {
+      "header": "Kommunenr",
+      "source": "municipality_number",
+      "transform": {
+        "kind": "text"
+      }
+    },
+    {
+      "header": "Lokallag",
+      "source": "chapter_name",
+      "width": 24
+    },
+    {
+      "header": "Likeperson",
+      "source": "peer_mentor_id",
+      "width": 38
+    },
+    {
+      "header": "Aktivitetstype",
+      "source": "activity_type_name",
+      "width": 30
+    },
+    {
+      "header": "Bufdir-kategori",
+      "source": "category",
+      "transform": {
+        "kind": "enum",
+        "values": {
+          "oppsøkende": "Oppsøkende",
+          "samtalegruppe": "Samtalegruppe",
+          "aktivitetsgruppe": "Aktivitetsgruppe",
+          "likepersonskurs": "Likepersonskurs",
+          "ikke_tellende": "Ikke tellende"
+        }
+      }
+    },
+    {
+      "header": "Minutter",
+      "source": "duration_minutes"
+    },
+    {
+      "header": "Timer",
+      "source": "hours",
+      "transform": {
+        "kind": "number",
+        "decimals": 2
+      }
+    },
+    {
+      "header": "Deltakere",
+      "source": "participant_count"
+    },
+    {
+      "header": "Kontaktform",
+      "source": "contact_method",
+      "transform": {
+        "kind": "enum",
+        "values": {
+          "in_person": "Fysisk",
+          "phone": "Telefon",
+          "video": "Video",
+          "digital": "Digitalt"
+        }
+      }
+    },
+    {
+      "header": "I Norge",
+      "source": "in_norway",
+      "transform": {
+        "kind": "yes_no"
+      }
+    },
+    {
+      "header": "Tellende",
+      "source": "counted",
+      "transform": {
+        "kind": "yes_no"
+      }
+    },
+    {
+      "header": "Årsak",
+      "source": "not_counted_reason",
+      "required_if": "!counted",
+      "width": 30
+    }
+  ]
+}$config$::jsonb),
+  (2, 'blindeforbundet', $config${
+  "schema_version": 1,
+  "description": "Norges Blindeforbund: Bufdirs regler og oppsøkende minst 45 minutter; timer med én desimal, sted som fylke / lokallag.",
+  "categories": {
+    "oppsokende_likeperson": "oppsøkende",
+    "samtalegruppe_syn": "samtalegruppe",
+    "turgruppe": "aktivitetsgruppe",
+    "kurs_likeperson": "likepersonskurs",
+    "sosialt_treff": "ikke_tellende"
+  },
+  "counting": {
+    "rules": [
+      {
+        "when": "category == 'oppsøkende' && duration_minutes < 45",
+        "reason": "under 45 min"
+      }
+    ]
+  },
+  "columns": [
+    {
+      "header": "Organisasjon",
+      "transform": {
+        "kind": "constant",
+        "value": "Norges Blindeforbund"
+      },
+      "width": 22
+    },
+    {
+      "header": "Dato",
+      "source": "activity_date",
+      "transform": {
+        "kind": "date"
+      }
+    },
+    {
+      "header": "Måned",
+      "source": "activity_date",
+      "transform": {
+        "kind": "date",
+        "format": "mm.yyyy"
+      }
+    },
+    {
+      "header": "Fylkesnr",
+      "source": "county_code"
+    },
+    {
+      "header": "Kommunenr",
+      "source": "municipality_number"
+    },
+    {
+      "header": "Sted",
+      "transform": {
+        "kind": "concat",
+        "sources": [
+          "county_name",
+          "chapter_name"
+        ],
+        "separator": " / "
+      },
+      "width": 40
+    },
+    {
+      "header": "Aktivitet",
+      "source": "activity_type_name",
+      "width": 30
+    },
+    {
+      "header": "Kategori",
+      "source": "category",
+      "transform": {
+        "kind": "enum",
+        "values": {
+          "oppsøkende": "Oppsøkende likepersonsarbeid",
+          "samtalegruppe": "Samtalegruppe",
+          "aktivitetsgruppe": "Aktivitetsgruppe",
+          "likepersonskurs": "Likepersonskurs",
+          "ikke_tellende": "Teller ikke"
+        }
+      },
+      "width": 28
+    },
+    {
+      "header": "Timer",
+      "source": "duration_minutes",
+      "transform": {
+        "kind": "number",
+        "divide_by": 60,
+        "decimals": 1
+      }
+    },
+    {
+      "header": "Deltakere",
+      "source": "participant_count",
+      "required": true
+    },
+    {
+      "header": "Kontaktform",
+      "source": "contact_method",
+      "transform": {
+        "kind": "enum",
+        "values": {
+          "in_person": "Fysisk",
+          "phone": "Telefon",
+          "video": "Video",
+          "digital": "Digitalt"
+        }
+      }
+    },
+    {
+      "header": "Tellende",
+      "source": "counted",
+      "transform": {
+        "kind": "yes_no"
+      }
+    },
+    {
+      "header": "Årsak",
+      "source": "not_counted_reason",
+      "required_if": "!counted",
+      "width": 30
+    }
+  ]
+}$config$::jsonb),
+  (3, 'hlf', $config${
+  "schema_version": 1,
+  "description": "Hørselshemmedes Landsforbund: Bufdirs regler og oppsøkende minst 45 minutter; telefonvakt og digital kafé teller ikke.",
+  "categories": {
+    "likepersonsbesok": "oppsøkende",
+    "mestringsgruppe": "samtalegruppe",
+    "aktivitetstreff": "aktivitetsgruppe",
+    "likepersonsopplaering": "likepersonskurs",
+    "telefonvakt": "ikke_tellende",
+    "digital_kafe": "ikke_tellende"
+  },
+  "counting": {
+    "base": "bufdir",
+    "rules": [
+      {
+        "when": "category == 'oppsøkende' && duration_minutes < 45",
+        "reason": "under 45 min"
+      }
+    ]
+  },
+  "columns": [
+    {
+      "header": "År",
+      "source": "year"
+    },
+    {
+      "header": "Dato",
+      "source": "activity_date"
+    },
+    {
+      "header": "Fylke",
+      "transform": {
+        "kind": "concat",
+        "sources": [
+          "county_code",
+          "county_name"
+        ],
+        "separator": " "
+      },
+      "width": 22
+    },
+    {
+      "header": "Kommunenr",
+      "source": "municipality_number"
+    },
+    {
+      "header": "Lokallag",
+      "source": "chapter_name",
+      "width": 20
+    },
+    {
+      "header": "Aktivitet",
+      "source": "activity_type_code",
+      "transform": {
+        "kind": "enum",
+        "values": {
+          "likepersonsbesok": "Likepersonsbesøk",
+          "mestringsgruppe": "Mestringsgruppe",
+          "aktivitetstreff": "Aktivitetstreff",
+          "likepersonsopplaering": "Likepersonsopplæring",
+          "telefonvakt": "Telefonvakt",
+          "digital_kafe": "Digital kafé"
+        }
+      },
+      "width": 22
+    },
+    {
+      "header": "Kategori",
+      "source": "category",
+      "transform": {
+        "kind": "enum",
+        "values": {
+          "oppsøkende": "Oppsøkende",
+          "samtalegruppe": "Samtalegruppe",
+          "aktivitetsgruppe": "Aktivitetsgruppe",
+          "likepersonskurs": "Likepersonskurs",
+          "ikke_tellende": "Ikke tellende"
+        }
+      }
+    },
+    {
+      "header": "Minutter",
+      "source": "duration_minutes"
+    },
+    {
+      "header": "Deltakere",
+      "source": "participant_count"
+    },
+    {
+      "header": "Fysisk oppmøte",
+      "source": "contact_method",
+      "transform": {
+        "kind": "enum",
+        "values": {
+          "in_person": "Ja"
+        },
+        "default": "Nei"
+      }
+    },
+    {
+      "header": "I Norge",
+      "source": "in_norway"
+    },
+    {
+      "header": "Tellende",
+      "source": "counted",
+      "transform": {
+        "kind": "yes_no"
+      }
+    },
+    {
+      "header": "Årsak",
+      "source": "not_counted_reason",
+      "required_if": "!counted",
+      "width": 30
+    }
+  ],
+  "summary": {
+    "group_by": [
+      "year",
+      "county_code",
+      "county_name",
+      "chapter_name"
+    ],
+    "columns": [
+      {
+        "header": "År",
+        "key": "year"
+      },
+      {
+        "header": "Fylkesnr",
+        "key": "county_code"
+      },
+      {
+        "header": "Fylke",
+        "key": "county_name"
+      },
+      {
+        "header": "Lokallag",
+        "key": "chapter_name"
+      },
+      {
+        "header": "Aktive likepersoner",
+        "aggregate": "count_distinct",
+        "source": "peer_mentor_id",
+        "where": {
+          "counted": true
+        }
+      },
+      {
+        "header": "Oppsøkende",
+        "aggregate": "count",
+        "where": {
+          "counted": true,
+          "category": "oppsøkende"
+        }
+      },
+      {
+        "header": "Samtalegrupper",
+        "aggregate": "count",
+        "where": {
+          "counted": true,
+          "category": "samtalegruppe"
+        }
+      },
+      {
+        "header": "Aktivitetsgrupper",
+        "aggregate": "count",
+        "where": {
+          "counted": true,
+          "category": "aktivitetsgruppe"
+        }
+      },
+      {
+        "header": "Likepersonskurs",
+        "aggregate": "count",
+        "where": {
+          "counted": true,
+          "category": "likepersonskurs"
+        }
+      },
+      {
+        "header": "Sum tellende aktivitetsdager",
+        "aggregate": "count",
+        "where": {
+          "counted": true
+        }
+      },
+      {
+        "header": "Deltakere",
+        "aggregate": "sum",
+        "source": "participant_count",
+        "where": {
+          "counted": true
+        }
+      },
+      {
+        "header": "Timer",
+        "aggregate": "sum",
+        "source": "hours",
+        "where": {
+          "counted": true
+        },
+        "decimals": 2
+      },
+      {
+        "header": "Ikke tellende",
+        "aggregate": "count",
+        "where": {
+          "counted": false
+        }
+      },
+      {
+        "header": "Telefonvakt og digital kafé",
+        "aggregate": "count",
+        "where": {
+          "activity_type_code": [
+            "telefonvakt",
+            "digital_kafe"
+          ]
+        }
+      }
+    ]
+  }
+}$config$::jsonb)
+-- end: configs/<slug>.json
+) as c (position, slug, config)
+join public.organisations o on o.slug = c.slug
+order by c.position;
