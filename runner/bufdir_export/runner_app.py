@@ -25,6 +25,7 @@ from .core.pipeline import ExportPipeline
 from .core.ports import AttachmentStore, Storage
 from .core.runner import Runner
 from .core.sweep import Sweeper
+from .postgres.acting import act_as_role
 from .postgres.activities import PostgresActivities
 from .postgres.column_mapper import PostgresColumnMapper
 from .postgres.listener import PostgresListener
@@ -55,6 +56,7 @@ class RunnerApp:
     ) -> None:
         self.settings = settings
         self._queries = queries or load_queries()
+        self._conninfo = conninfo
         # Created by the first file written into it; removed by close().
         self._work_dir = Path(tempfile.gettempdir()) / f"bufdir-export-{secrets.token_hex(8)}"
         self.pool: AsyncConnectionPool[Any] = AsyncConnectionPool(
@@ -119,8 +121,21 @@ class RunnerApp:
 
     async def _configure(self, conn: psycopg.AsyncConnection[Any]) -> None:
         if self.settings.db_role is not None:
-            await conn.execute(self._queries["act_as_runner_role"], {"role": self.settings.db_role})
+            await act_as_role(conn, self._queries, self.settings.db_role)
         await conn.commit()
+
+    async def _probe(self) -> None:
+        """One connection made as the pool makes its own, so that a refusal at
+        start-up says its cause (the pool would only time out)."""
+        timeout = self.settings.connect_timeout_seconds
+        try:
+            conn = await psycopg.AsyncConnection.connect(
+                self._conninfo, connect_timeout=max(1, round(timeout))
+            )
+        except psycopg.OperationalError as error:
+            raise DatabaseUnavailable(_connection_failure(error)) from None
+        async with conn:
+            await self._configure(conn)
 
     async def open(self) -> None:
         """Open the pool; a database that does not answer in time is one
@@ -129,6 +144,7 @@ class RunnerApp:
         timeout = self.settings.connect_timeout_seconds
         pool_log = logging.getLogger("psycopg.pool")
         level = pool_log.level
+        await self._probe()
         pool_log.setLevel(logging.CRITICAL)
         try:
             await self.pool.open(wait=True, timeout=timeout)
@@ -153,6 +169,19 @@ class RunnerApp:
         if isinstance(self.storage, SupabaseStorage):
             await self.storage.aclose()
         shutil.rmtree(self._work_dir, ignore_errors=True)
+
+
+def _connection_failure(error: psycopg.OperationalError) -> str:
+    """libpq's reason, without its preamble: "Connection refused", "timeout
+    expired", or what the server said ("password authentication failed for
+    user ..."). libpq never puts the password in it."""
+    lines = [line.strip() for line in str(error).splitlines() if line.strip()]
+    reason = (lines[0] if lines else type(error).__name__).rsplit(" failed: ", 1)[-1]
+    if reason.startswith("FATAL:"):
+        return f"the database refused the connection: {reason.removeprefix('FATAL:').strip()}"
+    return (
+        f"cannot connect to the database: {reason} (check DATABASE_URL and that the server is up)"
+    )
 
 
 def _url_signer(settings: Settings) -> UrlSigner:

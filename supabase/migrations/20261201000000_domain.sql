@@ -18,6 +18,19 @@ begin
     --   create role bufdir_runner login password '...' in role bufdir_export_runner;
     create role bufdir_export_runner nologin;
   end if;
+  -- The migrating role may act as the runner too, so that `bufdir-export run`
+  -- works with the connection string a Supabase project hands out (postgres,
+  -- which is no superuser there: creating a role does not make it a member).
+  -- It holds every privilege of the runner already; a dedicated login, as
+  -- above, is still what SECURITY.md recommends.
+  if not exists (
+    select from pg_catalog.pg_roles r where r.rolname = current_user and r.rolsuper
+  ) then
+    execute pg_catalog.format('grant bufdir_export_runner to %I', current_user);
+  end if;
+exception when insufficient_privilege then
+  raise notice 'bufdir_export_runner: % may not grant it to itself; grant it to the runner''s login',
+    current_user;
 end
 $roles$;
 

@@ -16,6 +16,7 @@ from rich.table import Table
 from .._errors import BufdirExportError
 from .._settings import Settings
 from ..core.sweep import Sweeper, SweepReport
+from ..postgres.acting import act_as_role
 from ..postgres.config_store import save_column_config
 from ..postgres.queries import load_queries
 from ..report.config_checks import column_config_schema_json, parse_column_config
@@ -231,7 +232,7 @@ def reap() -> None:
             settings.required_conninfo(), autocommit=True
         ) as conn:
             if settings.db_role is not None:
-                await conn.execute(queries["act_as_runner_role"], {"role": settings.db_role})
+                await act_as_role(conn, queries, settings.db_role)
             cursor = await conn.execute(
                 queries["reap_exports"], {"max_attempts": settings.max_attempts}
             )

@@ -16,12 +16,25 @@ from typing import Any
 
 import psycopg
 
-from .._errors import UsageError
+from .._errors import ConfigurationError, UsageError
 from .._models import Caller
 from .error_translation import translate_error
 from .queries import Queries
 
-__all__ = ["act_as_user", "caller_session", "find_caller"]
+__all__ = ["act_as_role", "act_as_user", "caller_session", "find_caller"]
+
+
+async def act_as_role(conn: psycopg.AsyncConnection[Any], queries: Queries, role: str) -> None:
+    """``SET ROLE`` for the session; a login that may not says which grant it lacks."""
+    try:
+        await conn.execute(queries["act_as_runner_role"], {"role": role})
+    except psycopg.errors.InsufficientPrivilege:
+        user = conn.info.user
+        raise ConfigurationError(
+            f"the database user {user} may not act as role {role}:"
+            f' run `grant {role} to "{user}"` as the database owner,'
+            " or set BUFDIR_EXPORT_DB_ROLE to a role it may use"
+        ) from None
 
 
 async def act_as_user(conn: psycopg.AsyncConnection[Any], queries: Queries, caller: Caller) -> None:
