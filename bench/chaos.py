@@ -5,14 +5,17 @@ exports, and faults at random moments; then what ended how, and what must be 0.
 
 The faults: SIGKILL of a runner (restarted a moment later); pg_terminate_backend
 of every runner connection; a restart of the PostgreSQL server; a Storage API
-that answers 503 or stalls for a while; a session idle in a transaction that
+(the double of ``tests/doubles/storage_api.py``) that is down for 2 to 6 s,
+answering as the real server does under trouble, or holds every request for
+as long; a session idle in a transaction that
 pins old rows. Everything is on loopback, bounded in time and count, and stops
 by itself. The requests stop after ``--seconds``; then the faults stop and the
 harness waits until no export is in progress (leases expire, the reaper runs).
 
 It prints, and checks, the rows that must be 0: exports still in progress,
 exports that ended successfully more than once, files whose rows or download
-do not match the record, and files left in storage by exports that did not
+do not match the record, exports failed as ``storage_error`` (every outage is
+shorter than the runners' Storage budget), and files left in storage by exports that did not
 complete once ``bufdir-export sweep`` ran (it also prints how many there were
 before: a runner killed in the middle of its upload leaves one). Exit code 1
 when one of them is not 0.
@@ -40,7 +43,6 @@ from typing import Any
 
 import httpx
 import psycopg
-from aiohttp import web
 from psycopg import sql
 from psycopg.rows import dict_row
 
@@ -52,8 +54,21 @@ from bufdir_export.tools.activity_generator import generate_activities
 from bufdir_export.tools.embedded import EmbeddedPostgres
 from bufdir_export.tools.migrations import migrate
 from bufdir_export.tools.seed import apply_demo_seed
+from tests.doubles.storage_api import (
+    BAD_GATEWAY,
+    DATABASE_TIMEOUT,
+    LOCK_TIMEOUT,
+    READ_ONLY,
+    StorageApiDouble,
+    serve,
+    service_key,
+)
 
-KEY = "chaos-service-key"
+SECRET = "chaos-project-jwt-secret-0123456789abcdef"  # the Storage double's JWT secret
+KEY = service_key(SECRET)
+# What Storage answers during an outage: the server's own transient refusals, and
+# a gateway's page when the server is gone.
+OUTAGES = [READ_ONLY, LOCK_TIMEOUT, DATABASE_TIMEOUT, BAD_GATEWAY]
 APP = "bufdir-chaos"  # application_name of the harness's own sessions
 # (organisation, year): 2025 is the seed's year; 2031 gets 3,000 more for NHF;
 # 2041 is empty.
@@ -66,71 +81,12 @@ IN_PROGRESS = tuple(
 
 
 @dataclass
-class FakeStorage:
-    """The Storage API endpoints the runner calls, in memory, with faults on demand."""
-
-    objects: dict[str, bytes] = field(default_factory=dict)
-    failing_until: float = 0.0
-    stalling_until: float = 0.0
-
-    async def handle(self, request: web.Request) -> web.StreamResponse:
-        tail = request.match_info["tail"]
-        if tail.startswith("object/sign/") and request.method == "GET":
-            found = self.objects.get(tail.removeprefix("object/sign/"))
-            if found is None or request.query.get("token") != "t":
-                return web.json_response({"error": "not_found"}, status=404)
-            return web.Response(body=found)
-        now = time.monotonic()
-        if now < self.stalling_until:
-            await asyncio.sleep(self.stalling_until - now)
-        if now < self.failing_until:
-            return web.json_response({"statusCode": "503", "error": "down"}, status=503)
-        if request.headers.get("apikey") != KEY:
-            return web.json_response({"error": "Unauthorized"}, status=400)
-        if tail.startswith("object/sign/"):
-            key = tail.removeprefix("object/sign/")
-            if key not in self.objects:
-                return web.json_response({"error": "not_found"}, status=404)
-            return web.json_response({"signedURL": f"/object/sign/{key}?token=t"})
-        if tail.startswith("object/list-v2/"):
-            # Every name at once: the bucket stays far under a page of 1,000.
-            bucket = tail.removeprefix("object/list-v2/")
-            names = sorted(
-                k.removeprefix(f"{bucket}/") for k in self.objects if k.startswith(f"{bucket}/")
-            )
-            stamp = "2026-12-01T12:00:00Z"
-            listed = [
-                {"id": name, "name": name, "metadata": {}, "created_at": stamp, "updated_at": stamp}
-                for name in names
-            ]
-            return web.json_response({"hasNext": False, "folders": [], "objects": listed})
-        key = tail.removeprefix("object/")
-        if request.method == "DELETE":  # exact names, as the real server takes them
-            removed = [
-                n
-                for n in (await request.json())["prefixes"]
-                if self.objects.pop(f"{key}/{n}", None)
-            ]
-            return web.json_response([{"name": name} for name in removed])
-        if request.method == "POST":
-            reader = await request.multipart()
-            async for part in reader:
-                if part.name == "file":
-                    self.objects[key] = bytes(await part.read())  # type: ignore[union-attr]
-            return web.json_response({"Key": key, "Id": str(uuid.uuid4())})
-        found = self.objects.get(key)
-        if found is None:
-            return web.json_response({"error": "not_found"}, status=404)
-        return web.Response(body=found)
-
-
-@dataclass
 class Chaos:
     seconds: float
     draw: random.Random  # the faults' choices
     server: EmbeddedPostgres
     conninfo: str
-    storage: FakeStorage
+    storage: StorageApiDouble
     storage_url: str
     work: Path
     runners: dict[str, asyncio.subprocess.Process] = field(default_factory=dict)
@@ -153,6 +109,8 @@ class Chaos:
             "BUFDIR_EXPORT_MAX_ATTEMPTS": "6",
             "BUFDIR_EXPORT_CONNECT_TIMEOUT_SECONDS": "3",
             "BUFDIR_EXPORT_SHUTDOWN_GRACE_SECONDS": "5",
+            # Outages outlasting the budget (none here) wait seconds, not minutes.
+            "BUFDIR_EXPORT_STORAGE_RETRY_DELAY_SECONDS": "5",
         }
 
     async def start_runner(self, name: str) -> None:
@@ -236,9 +194,10 @@ class Chaos:
                 await asyncio.sleep(self.draw.uniform(0.2, 1.5))
                 await self.server.start()
             elif fault == "storage_down":
-                self.storage.failing_until = time.monotonic() + self.draw.uniform(2, 6)
+                self.storage.outage = self.draw.choice(OUTAGES)
+                self.storage.down_until = time.monotonic() + self.draw.uniform(2, 6)
             elif fault == "storage_stall":
-                self.storage.stalling_until = time.monotonic() + self.draw.uniform(2, 6)
+                self.storage.stall_until = time.monotonic() + self.draw.uniform(2, 6)
             else:
                 self.pins.append(asyncio.create_task(self.pin(self.draw.uniform(3, 10))))
         await asyncio.gather(*self.pins)
@@ -277,14 +236,21 @@ async def run(seconds: float, seed: int, json_path: Path | None) -> int:
     # A runner killed in the middle of an upload drops its connection: that is
     # the fault, not news from the fake Storage API.
     logging.getLogger("aiohttp.server").setLevel(logging.CRITICAL)
-    storage = FakeStorage()
-    app = web.Application(client_max_size=256 * 1024 * 1024)
-    app.router.add_route("*", "/storage/v1/{tail:.+}", storage.handle)
-    site_runner = web.AppRunner(app, access_log=None)
-    await site_runner.setup()
-    site = web.TCPSite(site_runner, "127.0.0.1", 0)
-    await site.start()
-    port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
+    storage = StorageApiDouble(
+        SECRET, buckets={"bufdir-exports": None, "activity-attachments": None}
+    )
+    async with serve(storage) as storage_url:
+        return await _run(seconds, seed, json_path, draw, storage, storage_url)
+
+
+async def _run(
+    seconds: float,
+    seed: int,
+    json_path: Path | None,
+    draw: random.Random,
+    storage: StorageApiDouble,
+    storage_url: str,
+) -> int:
     queries = load_queries()
     report = Report("chaos", f"python -m bench.chaos --seconds {seconds:g} --seed {seed}")
     began = time.monotonic()
@@ -304,16 +270,16 @@ async def run(seconds: float, seed: int, json_path: Path | None) -> int:
             )  # fmt: skip
             cursor = await conn.execute("select storage_path from public.activity_attachments")
             for (path,) in await cursor.fetchall():
-                storage.objects[f"activity-attachments/{path}"] = b"%PDF attachment"
+                storage.put("activity-attachments", path, b"%PDF attachment", "application/pdf")
         with tempfile.TemporaryDirectory() as work:
             chaos = Chaos(
-                seconds, draw, server, conninfo, storage, f"http://127.0.0.1:{port}", Path(work),
+                seconds, draw, server, conninfo, storage, storage_url, Path(work),
                 asks=random.Random(seed + 1),
             )  # fmt: skip
             for n in range(3):
                 await chaos.start_runner(f"chaos-runner-{n}")
             await asyncio.gather(chaos.requests(), chaos.faulting())
-            storage.failing_until = storage.stalling_until = 0
+            storage.down_until = storage.stall_until = 0
             try:
                 drained = await chaos.drain(within=300)
             finally:
@@ -325,7 +291,6 @@ async def run(seconds: float, seed: int, json_path: Path | None) -> int:
             left = _left_by_unfinished(chaos, await _exports(chaos))
             swept = await _sweep(chaos)
             result = await _verdict(chaos, report, drained, time.monotonic() - began, left, swept)
-    await site_runner.cleanup()
     report.show(json_path)
     return result
 
@@ -341,9 +306,11 @@ async def _exports(chaos: Chaos) -> list[dict[str, Any]]:
 
 def _left_by_unfinished(chaos: Chaos, exports: list[dict[str, Any]]) -> int:
     """Stored export files that no completed export names."""
-    named = {f"bufdir-exports/{e['file_path']}" for e in exports if e["status"] == "completed"}
+    named = {e["file_path"] for e in exports if e["status"] == "completed"}
     return sum(
-        1 for key in chaos.storage.objects if key.startswith("bufdir-exports/") and key not in named
+        1
+        for bucket, name in chaos.storage.objects
+        if bucket == "bufdir-exports" and name not in named
     )
 
 
@@ -381,7 +348,8 @@ async def _verdict(
         for export in exports:
             if export["status"] != "completed":
                 continue
-            data = chaos.storage.objects.get(f"bufdir-exports/{export['file_path']}")
+            stored = chaos.storage.objects.get(("bufdir-exports", export["file_path"]))
+            data = None if stored is None else stored.data
             downloaded = await http.get(export["download_url"])
             if (
                 data is None
@@ -394,6 +362,7 @@ async def _verdict(
     twice = sum(1 for n in successes.values() if n > 1)
     missing = len(set(chaos.requested) - {e["id"] for e in exports})
     orphans = _left_by_unfinished(chaos, exports)
+    storage = failed["storage_error"]
     rows = [
         ["exports requested", len(chaos.requested)],
         ["completed", by_status["completed"]],
@@ -407,13 +376,23 @@ async def _verdict(
         ["MUST BE 0: ended successfully twice", twice],
         ["MUST BE 0: file or its download not as recorded", mismatched],
         ["MUST BE 0: requested but not recorded", missing],
+        ["MUST BE 0: failed as storage_error (every outage is shorter than the budget)", storage],
         ["files left by exports that did not complete, before the sweep", left],
         ["MUST BE 0: sweep exit code", swept],
         ["MUST BE 0: files left by exports that did not complete", orphans],
     ]
     report.figures = {row[0]: row[1] for row in rows} | {"seconds_in_all": round(took, 1)}
     report.table(f"Chaos, {chaos.seconds:g} s of requests and faults", ["", "value"], rows)
-    return 1 if in_progress or twice or mismatched or missing or swept or orphans else 0
+    messages = Counter(
+        (str(e["error_code"]), str(e["error_message"])) for e in exports if e["status"] == "failed"
+    )
+    if messages:
+        report.table(
+            "Why the failed exports failed",
+            ["error_code", "error_message", "exports"],
+            [[code, message, n] for (code, message), n in messages.most_common()],
+        )
+    return 1 if in_progress or twice or mismatched or missing or storage or swept or orphans else 0
 
 
 def main() -> None:

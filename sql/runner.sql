@@ -57,6 +57,11 @@ select * from bufdir_private.fail_bufdir_export(
 -- name: release_export
 select * from bufdir_private.release_bufdir_export(%(export_id)s, %(runner_id)s, %(claim)s);
 
+-- name: defer_export
+select * from bufdir_private.defer_bufdir_export(
+  %(export_id)s, %(runner_id)s, %(claim)s, %(delay_seconds)s
+);
+
 -- name: reap_exports
 select * from bufdir_private.reap_bufdir_exports(%(max_attempts)s);
 

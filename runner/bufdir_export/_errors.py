@@ -39,7 +39,8 @@ Database errors are translated in one place,
 name, never by message text.
 
 :data:`TRANSIENT` names the kinds worth retrying: the same request may well
-succeed a moment later.
+succeed a moment later; :data:`DATABASE_TRANSIENT` those of them that come from
+the database.
 """
 
 from __future__ import annotations
@@ -49,6 +50,7 @@ from uuid import UUID
 from ._models import ErrorCode, ExportStatus
 
 __all__ = [
+    "DATABASE_TRANSIENT",
     "TRANSIENT",
     "AuditAppendOnly",
     "BufdirExportError",
@@ -239,8 +241,8 @@ class ValueRejected(ExportRejected):
     key, a type); ``constraint`` names the check where there is one."""
 
 
-TRANSIENT: tuple[type[BufdirExportError], ...] = (
+DATABASE_TRANSIENT: tuple[type[BufdirExportError], ...] = (
     DatabaseUnavailable,
     TransactionConflict,
-    StorageUnavailable,
 )
+TRANSIENT: tuple[type[BufdirExportError], ...] = (*DATABASE_TRANSIENT, StorageUnavailable)

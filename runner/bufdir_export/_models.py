@@ -128,6 +128,8 @@ class ExportRecord(BaseModel):
     # Added with the counted days migration: absent in rows written before it.
     counted_days: int | None = None
     file_sha256: str | None = None
+    # A waiting export given back after a Storage outage: not claimed before then.
+    retry_at: datetime | None = None
 
 
 @dataclass(frozen=True, slots=True)

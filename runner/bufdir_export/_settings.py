@@ -129,6 +129,26 @@ class Settings(BaseSettings):
     export_bucket: str = Field(
         default="bufdir-exports", description="Private bucket of the export files."
     )
+    storage_outage_budget_seconds: float = Field(
+        default=60.0,
+        ge=0,
+        description="How long a Storage request that meets a transient fault (a timeout, "
+        "no connection, 423, 429, 5xx) is tried again, with backoff, before the step "
+        "gives up; the export then waits storage_retry_delay_seconds in the queue "
+        "(or fails as storage_error when its attempts are spent).",
+    )
+    storage_timeout_seconds: float = Field(
+        default=10.0,
+        gt=0,
+        description="The longest wait for each step of a Storage request (connecting, "
+        "each read, each write): a frozen server is noticed within it.",
+    )
+    storage_retry_delay_seconds: float = Field(
+        default=300.0,
+        ge=0,
+        description="How long an export given back after a Storage outage longer than "
+        "the budget waits before a runner claims it again.",
+    )
     attachment_bucket: str = Field(
         default="activity-attachments", description="Bucket of the activities' attachments."
     )

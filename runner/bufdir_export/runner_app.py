@@ -102,6 +102,8 @@ class RunnerApp:
             bundler=ZipBundler(self.activities, attachments, self._work_dir),
             storage=self.storage,
             url_ttl=settings.signed_url_ttl,
+            max_attempts=settings.max_attempts,
+            storage_retry_delay=timedelta(seconds=settings.storage_retry_delay_seconds),
         )
         self.listener = PostgresListener(
             conninfo, self._queries, connect_timeout=settings.connect_timeout_seconds
@@ -204,6 +206,8 @@ def _supabase_storage(settings: Settings) -> SupabaseStorage:
         key.get_secret_value(),
         export_bucket=settings.export_bucket,
         attachment_bucket=settings.attachment_bucket,
+        outage_budget_seconds=settings.storage_outage_budget_seconds,
+        timeout_seconds=settings.storage_timeout_seconds,
     )
 
 

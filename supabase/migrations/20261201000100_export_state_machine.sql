@@ -126,7 +126,7 @@ as $$
   select array[
     'status', 'attempts', 'runner_id', 'lease_expires_at', 'rows_done', 'rows_total',
     'row_count', 'counted_days', 'file_size_bytes', 'file_path', 'file_sha256', 'download_url',
-    'download_url_expires_at', 'error_code', 'error_message'
+    'download_url_expires_at', 'error_code', 'error_message', 'retry_at'
   ];
 $$;
 revoke execute on function bufdir_private.runner_owned_columns() from public, anon;
@@ -166,6 +166,8 @@ create table public.bufdir_export_audit (
   lease_expires_at timestamptz,
   rows_done bigint,
   rows_total bigint,
+  -- a waiting export given back after a Storage outage: not claimed before this
+  retry_at timestamptz,
   -- the result
   row_count bigint,
   file_size_bytes bigint,

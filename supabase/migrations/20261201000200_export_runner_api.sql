@@ -50,7 +50,8 @@ grant execute on function bufdir_private.raise_lease_lost(uuid, text, integer, p
 
 -- Claim the oldest waiting export: initialised -> querying_activities, with
 -- this runner, one more attempt and a lease. SKIP LOCKED: two runners never
--- take the same export, and neither waits for the other.
+-- take the same export, and neither waits for the other. An export given back
+-- after a Storage outage (defer_bufdir_export) waits until its retry_at.
 create function bufdir_private.claim_bufdir_export(p_runner_id text, p_lease_seconds integer)
   returns setof public.bufdir_export_audit
   language plpgsql
@@ -65,11 +66,13 @@ begin
       attempts = e.attempts + 1,
       lease_expires_at = pg_catalog.now() + pg_catalog.make_interval(secs => p_lease_seconds),
       rows_done = null,
-      rows_total = null
+      rows_total = null,
+      retry_at = null
   where e.id = (
     select w.id
     from public.bufdir_export_audit w
     where w.status = 'initialised'
+      and (w.retry_at is null or w.retry_at <= pg_catalog.now())
     order by w.created_at, w.id
     limit 1
     for update skip locked
@@ -295,6 +298,47 @@ $$;
 revoke execute on function bufdir_private.release_bufdir_export(uuid, text, integer)
   from public, anon, authenticated;
 grant execute on function bufdir_private.release_bufdir_export(uuid, text, integer)
+  to service_role, bufdir_export_runner;
+
+-- Give a held export back to the queue, not to be claimed for p_delay_seconds:
+-- as release_bufdir_export, with a retry time. The runner calls it when a
+-- Storage outage outlasts its budget of retries and the export has attempts
+-- left; no runner claims the export before retry_at.
+create function bufdir_private.defer_bufdir_export(
+  p_export_id uuid, p_runner_id text, p_claim integer, p_delay_seconds double precision
+)
+  returns public.bufdir_export_audit
+  language plpgsql
+  set search_path = ''
+as $$
+declare
+  v_export public.bufdir_export_audit;
+begin
+  if p_delay_seconds is null or p_delay_seconds < 0 then
+    raise exception 'the delay must be zero seconds or more, not %', p_delay_seconds
+      using errcode = 'invalid_parameter_value';
+  end if;
+  perform pg_catalog.set_config('bufdir_export.runner_id', p_runner_id, true);
+  update public.bufdir_export_audit e
+  set lease_expires_at = pg_catalog.now() - interval '1 microsecond'
+  where e.id = p_export_id
+    and e.runner_id = p_runner_id and e.attempts = p_claim
+    and bufdir_private.is_in_progress(e.status);
+  if not found then
+    perform bufdir_private.raise_lease_lost(p_export_id, p_runner_id, p_claim, null);
+  end if;
+  update public.bufdir_export_audit e
+  set status = 'initialised', runner_id = null, lease_expires_at = null,
+      rows_done = null, rows_total = null,
+      retry_at = pg_catalog.now() + pg_catalog.make_interval(secs => p_delay_seconds)
+  where e.id = p_export_id
+  returning e.* into v_export;
+  return v_export;
+end;
+$$;
+revoke execute on function bufdir_private.defer_bufdir_export(uuid, text, integer, double precision)
+  from public, anon, authenticated;
+grant execute on function bufdir_private.defer_bufdir_export(uuid, text, integer, double precision)
   to service_role, bufdir_export_runner;
 
 -- Re-queue exports whose lease expired, or fail them as runner_lost once

@@ -76,6 +76,9 @@ async def test_no_failure_of_the_runner_shows_a_secret(
             storage_backend="supabase",
             supabase_url="http://127.0.0.1:1",
             supabase_service_key=SERVICE_KEY,
+            # An outage of a second: given back twice, failed on the third claim.
+            storage_outage_budget_seconds="1",
+            storage_retry_delay_seconds="0",
         )
         rows = await wait_for_end(conn, [invalid, forbidden, unstored], within=120)
         runner.terminate()
@@ -88,6 +91,7 @@ async def test_no_failure_of_the_runner_shows_a_secret(
         "forbidden",
         "storage_error",
     }
+    assert rows[unstored]["attempts"] == 3
     for export_id, row in rows.items():
         assert_clean(row["error_message"], f"the error message of {export_id}")
     cursor = await conn.execute(

@@ -233,6 +233,7 @@ async def test_a_stale_worker_of_the_same_runner_is_fenced_off(
         ("fail_bufdir_export", ("internal", "stale")),
         ("complete_empty_bufdir_export", ()),
         ("release_bufdir_export", ()),
+        ("defer_bufdir_export", (30.0,)),
     ]:
         with raises_sqlstate("XB008") as stale:
             await _call(conn, function, export_id, "host-1", *args, claim=1)
@@ -280,6 +281,58 @@ async def test_release_gives_the_export_back_and_wakes_runners(
         payloads = [n.payload async for n in listener.notifies(timeout=1.0)]
     assert released == ("initialised", None)
     assert payloads == [str(export_id)]
+
+
+async def test_a_deferred_export_waits_for_its_retry_time_and_the_claim_clears_it(
+    database: str, conn: psycopg.AsyncConnection[Any], world: World
+) -> None:
+    later = await new_export(conn, world)
+    await _claim(conn, "outage")
+    async with await psycopg.AsyncConnection.connect(database, autocommit=True) as listener:
+        await listener.execute("listen bufdir_export")
+        deferred = await _call(conn, "defer_bufdir_export", later, "outage", 3600.0)
+        payloads = [n.payload async for n in listener.notifies(timeout=1.0)]
+    assert deferred == ("initialised", None)
+    assert payloads == [str(later)]
+    waiting = await (
+        await conn.execute(
+            "select retry_at - now() between interval '59 minutes' and interval '61 minutes'"
+            " from public.bufdir_export_audit where id = %s",
+            [later],
+        )
+    ).fetchone()
+    assert waiting == (True,)
+    assert await _claim(conn, "other") is None  # the only waiting export is not due
+
+    newer = await new_export(conn, world)
+    claimed = await _claim(conn, "other")
+    assert claimed is not None
+    assert claimed[0] == newer  # a later request goes first
+
+    third = await new_export(conn, world)
+    await _call(conn, "defer_bufdir_export", newer, "other", 0.0)
+    first = await _claim(conn, "third")
+    assert first is not None
+    assert first[0] == newer  # due at once, and older than the third request
+    row = await (
+        await conn.execute(
+            "select retry_at, attempts from public.bufdir_export_audit where id = %s", [newer]
+        )
+    ).fetchone()
+    assert row == (None, 2)
+    after = await _claim(conn, "third")
+    assert after is not None
+    assert after[0] == third
+
+
+async def test_a_delay_must_be_given_and_not_negative(
+    conn: psycopg.AsyncConnection[Any], world: World
+) -> None:
+    export_id = await new_export(conn, world)
+    await _claim(conn, "r")
+    for delay in (-1.0, None):
+        with raises_sqlstate("22023"):
+            await _call(conn, "defer_bufdir_export", export_id, "r", delay)
 
 
 async def test_only_the_runner_and_service_role_may_call_them(

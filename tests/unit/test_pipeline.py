@@ -14,7 +14,13 @@ from typing import Any, assert_never
 
 import pytest
 
-from bufdir_export._errors import LeaseLost, StepFailed, StorageError
+from bufdir_export._errors import (
+    DatabaseUnavailable,
+    LeaseLost,
+    StepFailed,
+    StorageError,
+    StorageUnavailable,
+)
 from bufdir_export._models import (
     ErrorCode,
     ExportFailure,
@@ -57,6 +63,7 @@ class World:
     then: ExportStatus = ExportStatus.CANCELLED
     then_claimed_again: bool = False  # by the time the loss is found
     lose_in_complete: bool = False  # the completion finds the export gone
+    lose_in_defer: bool = False  # giving the export back finds it gone
     stored: set[str] = field(default_factory=set)
 
     def __post_init__(self) -> None:
@@ -121,6 +128,12 @@ class World:
 
     async def release(self, export: ExportRecord) -> None:
         self.calls.append(("release",))
+
+    async def defer(self, export: ExportRecord, delay: timedelta) -> ExportRecord:
+        self.calls.append(("defer", export.status, delay))
+        if self.lose_in_defer:
+            raise LeaseLost("gone", sqlstate="XB008")
+        return export.model_copy(update={"status": ExportStatus.INITIALISED, "runner_id": None})
 
     @contextlib.asynccontextmanager
     async def hold(self, export: ExportRecord) -> AsyncIterator[None]:
@@ -209,7 +222,7 @@ class World:
         path.write_bytes(b"x" * 10)
         return GeneratedFile(path, name, "application/octet-stream", 10, rows)
 
-    def pipeline(self) -> ExportPipeline:
+    def pipeline(self, **options: Any) -> ExportPipeline:
         return ExportPipeline(
             audit=self,
             activities=self,
@@ -218,6 +231,7 @@ class World:
             bundler=self,
             storage=self,
             url_ttl=timedelta(hours=24),
+            **options,
         )
 
     def names(self) -> list[str]:
@@ -548,3 +562,122 @@ async def test_a_file_that_cannot_be_removed_is_left_to_the_sweep_and_logged(
 
     assert _describe(result) == "failure:cancelled:None"
     assert any("until the sweep removes it" in r.getMessage() for r in caplog.records)
+
+
+# A Storage outage longer than the store's own retries -------------------------------
+
+
+async def _outage(path: str, file: GeneratedFile) -> None:
+    raise StorageUnavailable(f"storing {path} failed: the Storage server is unavailable")
+
+
+@pytest.mark.parametrize("attempt", [1, 2])
+async def test_an_outage_with_attempts_left_gives_the_export_back_for_the_delay(
+    world: World, attempt: int
+) -> None:
+    world.export = export_record(attempts=attempt)
+    world.upload = _outage  # type: ignore[method-assign]
+
+    with pytest.raises(StorageUnavailable):
+        await world.pipeline(max_attempts=3, storage_retry_delay=timedelta(seconds=90)).run_export()
+
+    assert ("defer", ExportStatus.STORING_FILE, timedelta(seconds=90)) in world.calls
+    assert [call for call in world.calls if call[0] == "fail"] == []
+    assert [call for call in world.calls if call[0] == "delete"] == []  # the next claim upserts
+
+
+async def test_an_outage_on_the_last_attempt_fails_the_export_as_storage_error(
+    world: World,
+) -> None:
+    world.export = export_record(attempts=3)
+    world.upload = _outage  # type: ignore[method-assign]
+
+    with pytest.raises(StorageUnavailable):
+        await world.pipeline(max_attempts=3).run_export()
+
+    assert [call[0] for call in world.calls if call[0] in ("defer", "fail")] == ["fail"]
+    fail = next(call for call in world.calls if call[0] == "fail")
+    assert fail[1:3] == (ExportStatus.STORING_FILE, ErrorCode.STORAGE_ERROR)
+    assert fail[3].startswith("storing the file failed: storing ")
+    assert fail[3].endswith(" failed: the Storage server is unavailable")
+
+
+async def test_an_outage_while_signing_gives_the_export_back_too(world: World) -> None:
+    async def down(path: str, ttl: timedelta) -> SignedUrl:
+        raise StorageUnavailable(f"signing {path} failed: timed out")
+
+    world.sign = down  # type: ignore[method-assign]
+
+    with pytest.raises(StorageUnavailable):
+        await world.pipeline().run_export()
+
+    assert [call[0] for call in world.calls if call[0] in ("upload", "defer", "fail")] == [
+        "upload",
+        "defer",
+    ]
+
+
+async def test_an_export_lost_while_being_given_back_is_neither_failed_nor_unstored(
+    world: World,
+) -> None:
+    world.upload = _outage  # type: ignore[method-assign]
+    world.lose_in_defer = True
+
+    with pytest.raises(StorageUnavailable):
+        await world.pipeline().run_export()
+
+    assert [call[0] for call in world.calls if call[0] in ("defer", "fail", "delete")] == ["defer"]
+
+
+async def test_a_refusal_is_not_given_back_but_fails_at_once(world: World) -> None:
+    async def refused(path: str, file: GeneratedFile) -> None:
+        raise StorageError(f"storing {path} failed: bucket bufdir-exports does not exist")
+
+    world.upload = refused  # type: ignore[method-assign]
+
+    with pytest.raises(StorageError):
+        await world.pipeline().run_export()
+
+    assert [call[0] for call in world.calls if call[0] in ("defer", "fail")] == ["fail"]
+
+
+async def test_a_database_fault_while_bundling_starts_the_zip_over(world: World) -> None:
+    world.export = export_record(include_attachments=True)
+    bundled = world.bundle
+    faults = [DatabaseUnavailable("the connection was lost")]
+
+    async def flaky(export: ExportRecord, report: GeneratedFile) -> GeneratedFile:
+        if faults:
+            world.calls.append(("bundle-broken",))
+            raise faults.pop()
+        return await bundled(export, report)
+
+    world.bundle = flaky  # type: ignore[method-assign]
+
+    result = await world.pipeline().run_export()
+
+    assert _describe(result) == "success:completed"
+    assert [call[0] for call in world.calls if call[0].startswith("bundle")] == [
+        "bundle-broken",
+        "bundle",
+    ]
+
+
+async def test_a_storage_outage_while_bundling_gives_the_export_back_at_once(
+    world: World,
+) -> None:
+    world.export = export_record(include_attachments=True)
+
+    async def down(export: ExportRecord, report: GeneratedFile) -> GeneratedFile:
+        world.calls.append(("bundle-down",))
+        raise StorageUnavailable("reading activity-attachments/x failed: timed out")
+
+    world.bundle = down  # type: ignore[method-assign]
+
+    with pytest.raises(StorageUnavailable):
+        await world.pipeline().run_export()
+
+    assert [call[0] for call in world.calls if call[0] in ("bundle-down", "defer", "fail")] == [
+        "bundle-down",
+        "defer",
+    ]

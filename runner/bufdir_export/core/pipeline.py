@@ -13,7 +13,14 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 from pathlib import Path
 
-from .._errors import BufdirExportError, LeaseLost, StepFailed, StorageError
+from .._errors import (
+    DATABASE_TRANSIENT,
+    BufdirExportError,
+    LeaseLost,
+    StepFailed,
+    StorageError,
+    StorageUnavailable,
+)
 from .._models import (
     TERMINAL,
     ErrorCode,
@@ -60,7 +67,13 @@ _NOT_A_MEMBER = "the requester is no longer a member of the organisation"
 
 
 class ExportPipeline:
-    """Claims an export and takes it through every step to its end."""
+    """Claims an export and takes it through every step to its end.
+
+    A step that meets a Storage outage longer than the store's own budget of
+    retries gives the export back to the queue, to be claimed again after
+    ``storage_retry_delay``, while it has attempts left (fewer than
+    ``max_attempts``); then it fails as ``storage_error``.
+    """
 
     def __init__(
         self,
@@ -72,6 +85,8 @@ class ExportPipeline:
         bundler: AttachmentBundler,
         storage: Storage,
         url_ttl: timedelta,
+        max_attempts: int = 3,
+        storage_retry_delay: timedelta = timedelta(minutes=5),
     ) -> None:
         self._audit = audit
         self._activities = activities
@@ -80,6 +95,8 @@ class ExportPipeline:
         self._bundler = bundler
         self._storage = storage
         self._url_ttl = url_ttl
+        self._max_attempts = max_attempts
+        self._storage_retry_delay = storage_retry_delay
 
     async def run_export(self) -> ExportResult | None:
         """Claim the oldest waiting export and run it; None when none waits, or
@@ -127,6 +144,12 @@ class ExportPipeline:
             return result_of(await self._store_and_finish(current, report, work))
         except LeaseLost:
             raise
+        except StorageUnavailable as error:
+            if current.attempts < self._max_attempts:
+                await self._defer(current, error)
+            else:
+                work.ended_unfinished = await self._fail_step(current, error)
+            raise
         except Exception as error:
             work.ended_unfinished = await self._fail_step(current, error)
             raise
@@ -161,7 +184,12 @@ class ExportPipeline:
     async def _bundle_attachments(
         self, export: ExportRecord, report: GeneratedFile, files: list[GeneratedFile]
     ) -> GeneratedFile:
-        bundle = await self._bundler.bundle(export, report)
+        # A database fault starts the zip over; Storage's own budget of retries
+        # covers each attachment read (beyond it, the export is given back).
+        async def bundle_once() -> GeneratedFile:
+            return await self._bundler.bundle(export, report)
+
+        bundle = await retry_transient(bundle_once, kinds=DATABASE_TRANSIENT)
         files.append(bundle)
         return bundle
 
@@ -194,6 +222,22 @@ class ExportPipeline:
         except LeaseLost:
             return False
         return True
+
+    async def _defer(self, export: ExportRecord, error: StorageUnavailable) -> None:
+        """Give the export back until the store may be up again (unless this
+        claim no longer holds it: then whoever took it decides)."""
+        try:
+            await self._audit.defer(export, self._storage_retry_delay)
+        except LeaseLost:
+            return
+        log.warning(
+            "export %s: back in the queue for %g s after attempt %d of %d (%s)",
+            export.id,
+            self._storage_retry_delay.total_seconds(),
+            export.attempts,
+            self._max_attempts,
+            error,
+        )
 
     async def _release(self, export: ExportRecord) -> None:
         """Cancelled (the runner is stopping): give the export back, even while

@@ -11,8 +11,10 @@ from tenacity import (
     RetryCallState,
     retry_if_exception_type,
     stop_after_attempt,
+    stop_before_delay,
     wait_exponential,
 )
+from tenacity.stop import stop_base
 
 from .._errors import TRANSIENT
 
@@ -32,16 +34,36 @@ def _log_retry(state: RetryCallState) -> None:
 async def retry_transient(
     call: Callable[[], Awaitable[T]],
     *,
-    attempts: int = 4,
+    attempts: int | None = 4,
+    budget_seconds: float | None = None,
     first_wait: float = 0.1,
     max_wait: float = 2.0,
+    kinds: tuple[type[BaseException], ...] = TRANSIENT,
 ) -> T:
-    """``await call()``, again after a transient fault, at most ``attempts`` times in all."""
+    """``await call()``, again after a fault of one of ``kinds``, at most ``attempts``
+    times in all and never starting a wait that would end past ``budget_seconds``
+    from the first try (None: no such bound; at least one of the two must be given)."""
+    stops: list[stop_base] = []
+    if attempts is not None:
+        stops.append(stop_after_attempt(attempts))
+    if budget_seconds is not None:
+        stops.append(stop_before_delay(budget_seconds))
+    if not stops:
+        raise ValueError("a retry needs a number of attempts or a time budget")
+    stop = stops[0]
+    for other in stops[1:]:
+        stop = stop | other
     retrying = AsyncRetrying(
-        retry=retry_if_exception_type(TRANSIENT),
-        stop=stop_after_attempt(attempts),
+        retry=retry_if_exception_type(kinds),
+        stop=stop,
         wait=wait_exponential(multiplier=first_wait, max=max_wait),
         before_sleep=_log_retry,
         reraise=True,
     )
-    return await retrying(call)
+
+    async def attempt() -> T:
+        # tenacity awaits only what a coroutine function returns: a lambda that
+        # returns an awaitable would be "called" once and never retried.
+        return await call()
+
+    return await retrying(attempt)

@@ -178,6 +178,14 @@ class PostgresAudit:
         self._last_progress.pop(export.id, None)
         await self._record(self._queries["release_export"], self._held(export))
 
+    async def defer(self, export: ExportRecord, delay: timedelta) -> ExportRecord:
+        """Give the export back to the queue, not to be claimed for ``delay``."""
+        self._last_progress.pop(export.id, None)
+        return await self._record(
+            self._queries["defer_export"],
+            {**self._held(export), "delay_seconds": delay.total_seconds()},
+        )
+
     async def reap(self, max_attempts: int) -> list[tuple[UUID, ExportStatus, ExportStatus]]:
         """Re-queue (or fail, once attempts are used up) exports whose lease expired."""
         try:

@@ -1,16 +1,19 @@
 """Supabase Storage: the export files in a private bucket, signed URLs from the Storage API.
 
 Uploads overwrite (``x-upsert``), so an export run again after a lost lease
-stores its file at the same path. Timeouts, connection errors, 429 and 5xx
-are retried a few times with exponential backoff and then raise
+stores its file at the same path. A transient fault (a timeout, a connection
+error, or an answer whose status is 423, 429 or 5xx, read from the body as
+:mod:`.storage_refusals` explains) is tried again with exponential backoff
+for as long as the outage budget allows, then raises
 :class:`~bufdir_export.StorageUnavailable`; any other refusal raises
-:class:`~bufdir_export.StorageError` at once, without a retry.
+:class:`~bufdir_export.StorageError` at once, its message naming the cause.
 
-Messages name the operation, the bucket and path, and the HTTP status; never
-the service key, a header or a signed URL. storage3's own exceptions carry
-the server's answer (which may echo anything) and httpx's the request, so
-they are never chained: every error is raised outside the handler that
-caught the original, with neither ``__cause__`` nor ``__context__``.
+Messages name the operation, the bucket and path, and the server's code and
+status; never the service key, a header, a signed URL or the server's own
+message. storage3's own exceptions carry the server's answer (which may echo
+anything) and httpx's the request, so they are never chained: every error is
+raised outside the handler that caught the original, with neither
+``__cause__`` nor ``__context__``.
 """
 
 from __future__ import annotations
@@ -24,7 +27,6 @@ from urllib.parse import parse_qs, urlsplit, urlunsplit
 
 import httpx
 from storage3 import AsyncStorageClient
-from storage3.exceptions import StorageApiError
 from storage3.types import FileOptions, SearchV2Options
 from storage3.utils import StorageException
 
@@ -32,6 +34,7 @@ from .._errors import StorageError, StorageUnavailable
 from .._paths import export_of_object, is_attachment_path, is_export_file_path
 from ..core.ports import GeneratedFile, SignedUrl
 from ..core.retry import retry_transient
+from .storage_refusals import describe_refusal, refusal_of
 
 __all__ = ["SupabaseStorage"]
 
@@ -51,8 +54,11 @@ class SupabaseStorage:
 
     ``timeout_seconds`` bounds each step of a request (connecting, each read,
     each write), not a whole transfer, so a large upload that keeps moving is
-    never cut off. ``attempts`` counts the first try; the waits between tries
-    start at ``first_wait`` seconds and double up to ``max_wait``.
+    never cut off, and a frozen server is noticed within that many seconds.
+    A transient fault is tried again while ``outage_budget_seconds`` from the
+    first try allow a wait and another try (and at most ``attempts`` tries in
+    all, when given); the waits start at ``first_wait`` seconds and double up
+    to ``max_wait``.
 
     It holds an HTTP connection pool: close it with :meth:`aclose`, or use it
     as an ``async with`` block.
@@ -65,10 +71,11 @@ class SupabaseStorage:
         *,
         export_bucket: str,
         attachment_bucket: str,
-        attempts: int = 3,
-        timeout_seconds: float = 30.0,
-        first_wait: float = 0.05,
-        max_wait: float = 1.0,
+        outage_budget_seconds: float = 60.0,
+        attempts: int | None = None,
+        timeout_seconds: float = 10.0,
+        first_wait: float = 0.25,
+        max_wait: float = 5.0,
     ) -> None:
         address = urlsplit(url)
         if address.scheme not in ("http", "https") or not address.netloc:
@@ -79,8 +86,10 @@ class SupabaseStorage:
             raise ValueError("the Supabase service key is empty")
         if not export_bucket or not attachment_bucket:
             raise ValueError("both bucket names are needed")
-        if attempts < 1:
+        if attempts is not None and attempts < 1:
             raise ValueError("attempts must be at least 1")
+        if outage_budget_seconds < 0:
+            raise ValueError("the outage budget must not be negative")
         if timeout_seconds <= 0 or first_wait < 0 or max_wait < 0:
             raise ValueError("the timeout must be positive and the waits not negative")
 
@@ -90,13 +99,15 @@ class SupabaseStorage:
         self._export_bucket = export_bucket
         self._attachment_bucket = attachment_bucket
         self._attempts = attempts
+        self._budget = outage_budget_seconds
         self._first_wait = first_wait
         self._max_wait = max_wait
         # Our own client: storage3's default one follows redirects (and would
         # send the key along) and asks for HTTP/2. The key goes in storage3's
         # per-request headers only.
         self._http = httpx.AsyncClient(
-            timeout=httpx.Timeout(timeout_seconds), follow_redirects=False
+            timeout=httpx.Timeout(timeout_seconds, connect=min(timeout_seconds, 5.0)),
+            follow_redirects=False,
         )
         self._client = AsyncStorageClient(
             self._storage_url,
@@ -236,49 +247,51 @@ class SupabaseStorage:
     async def _call(
         self, operation: str, bucket: str, path: str, call: Callable[[], Awaitable[T]]
     ) -> T:
-        what = f"{operation} {bucket}/{path}"
+        noun = "attachment" if bucket == self._attachment_bucket else "export file"
 
         async def once() -> T:
             try:
                 return await call()
             except _FAULTS as error:
-                failure = _translate(what, error)
+                failure = _translate(
+                    error, operation=operation, bucket=bucket, path=path, noun=noun
+                )
             # Raised here, outside the handler: no __context__ to leak through.
             raise failure
 
         return await retry_transient(
-            once, attempts=self._attempts, first_wait=self._first_wait, max_wait=self._max_wait
+            once,
+            attempts=self._attempts,
+            budget_seconds=self._budget,
+            first_wait=self._first_wait,
+            max_wait=self._max_wait,
         )
 
 
-def _translate(what: str, error: BaseException) -> StorageError:
-    """Our exception for ``error``, naming only the operation, path and status."""
+def _translate(
+    error: BaseException, *, operation: str, bucket: str, path: str, noun: str
+) -> StorageError:
+    """Our exception for ``error``, naming the operation, the path and the cause."""
+    what = f"{operation} {bucket}/{path}"
     if isinstance(error, httpx.TimeoutException):
         return StorageUnavailable(f"{what} failed: timed out")
     if isinstance(error, httpx.TransportError):
         return StorageUnavailable(f"{what} failed: {type(error).__name__}")
-    status = _http_status(error)
-    if status is not None:
-        kind = StorageUnavailable if status == 429 or status >= 500 else StorageError
-        return kind(f"{what} failed: HTTP {status}")
+    response = _response_of(error)
+    if response is not None:
+        refusal = refusal_of(response.status_code, response.content)
+        return describe_refusal(refusal, operation=operation, bucket=bucket, path=path, noun=noun)
     return StorageError(f"{what} failed: unexpected answer ({type(error).__name__})")
 
 
-def _http_status(error: BaseException) -> int | None:
-    """The HTTP status of the answer behind ``error``.
-
-    storage3's ``StorageApiError.status`` is the ``statusCode`` of the JSON
-    body, which Supabase does not keep equal to the HTTP status (a missing
-    object is HTTP 400 with ``"statusCode": "404"``); the response itself is
-    on the ``HTTPStatusError`` it chains. The body's value is the fallback.
-    """
+def _response_of(error: BaseException) -> httpx.Response | None:
+    """The answer behind ``error``: storage3 raises its own exception from the
+    ``HTTPStatusError`` that holds it."""
     seen: set[int] = set()
     link: BaseException | None = error
     while link is not None and id(link) not in seen:
         seen.add(id(link))
         if isinstance(link, httpx.HTTPStatusError):
-            return link.response.status_code
+            return link.response
         link = link.__cause__ or link.__context__
-    if isinstance(error, StorageApiError) and str(error.status).isdigit():
-        return int(error.status)
     return None

@@ -56,7 +56,8 @@ select functions_are('bufdir_private', array[
   'bufdir_column_configs_before_update', 'bufdir_export_audit_after_write',
   'bufdir_export_audit_before_insert', 'bufdir_export_audit_before_update',
   'can_read_activity', 'claim_bufdir_export', 'column_config_problem', 'complete_bufdir_export',
-  'complete_empty_bufdir_export', 'current_actor', 'export_scope', 'fail_bufdir_export',
+  'complete_empty_bufdir_export', 'current_actor', 'defer_bufdir_export', 'export_scope',
+  'fail_bufdir_export',
   'forbid_audit_change',
   'has_org_role', 'heartbeat_bufdir_export', 'invoking_role', 'is_allowed_transition',
   'is_in_progress', 'is_member', 'is_terminal', 'may_read_activity', 'may_request_export',
@@ -66,7 +67,7 @@ select functions_are('bufdir_private', array[
 ], 'bufdir_private holds exactly the functions of the contract');
 select is(
   (select count(*)::int from pg_proc p where p.pronamespace = 'bufdir_private'::regnamespace),
-  35, 'and each of them once: no overload');
+  36, 'and each of them once: no overload');
 select functions_are('public', array['cancel_bufdir_export'],
   'public holds one function of ours: cancel_bufdir_export');
 
