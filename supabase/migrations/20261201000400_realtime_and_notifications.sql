@@ -11,9 +11,16 @@
 --   RLS) when woken. LISTEN is not subject to RLS, so the notification
 --   carries nothing the row's id does not already tell: no organisation, no
 --   requester, no file; and nobody but the export's watchers hears it.
--- * Apps on Supabase: Realtime's postgres_changes on public.bufdir_export_audit,
---   which applies the RLS policies itself, so each client sees only the rows
---   it may select.
+-- * Apps on Supabase: Realtime's postgres_changes on public.bufdir_export_audit
+--   and public.bufdir_export_audit_events (the timeline), which applies the
+--   RLS policies itself, so each client sees only the rows it may select: the
+--   requester and the organisation's admins.
+-- * anon hears nothing. Realtime sends a change to a subscriber whose role may
+--   not select the table's primary key a data-less "Error 401: Unauthorized"
+--   notice (for every change of every organisation's exports, which would tell
+--   anyone with the anon key that exports happen and when); with the key
+--   selectable, it checks the row under RLS, and no policy shows anon a row.
+--   So anon may select the id column of the two tables, and nothing else.
 
 ----------------------------------------------------------------------------
 -- functions
@@ -66,4 +73,12 @@ alter table public.bufdir_export_audit enable always trigger bufdir_export_audit
 -- realtime
 ----------------------------------------------------------------------------
 
-alter publication supabase_realtime add table public.bufdir_export_audit;
+alter publication supabase_realtime
+  add table public.bufdir_export_audit, public.bufdir_export_audit_events;
+
+----------------------------------------------------------------------------
+-- grants
+----------------------------------------------------------------------------
+
+grant select (id) on table public.bufdir_export_audit, public.bufdir_export_audit_events
+  to anon;

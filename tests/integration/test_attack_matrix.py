@@ -244,9 +244,10 @@ MATRIX: dict[tuple[str, str], tuple[str, tuple[str, ...]]] = {
     ),
     # bufdir_export_audit: ask as yourself for your organisation; the requester
     # and the organisation's admins read; the runner moves it; nobody deletes.
+    # anon may select the id (Realtime checks a change by it) and sees no row.
     ("bufdir_export_audit", "select"): (
         f"select id from {T}.bufdir_export_audit where id = %(export)s",
-        ("denied", "hidden", "ok", "hidden", "ok", "hidden", "ok", "ok"),
+        ("hidden", "hidden", "ok", "hidden", "ok", "hidden", "ok", "ok"),
     ),
     ("bufdir_export_audit", "insert"): (
         f"insert into {T}.bufdir_export_audit (organisation_id, period_start, period_end)"

@@ -95,8 +95,33 @@ async def supabase_like(empty_database: str, queries: Queries, tmp_path: Path) -
     return empty_database
 
 
+# Privileges on single columns, which the table-wide ones above do not show.
+COLUMN_PRIVILEGES = """
+select c.relnamespace::regnamespace::text || '.' || c.relname, t.attname, a.privilege_type
+from pg_attribute t
+join pg_class c on c.oid = t.attrelid
+cross join lateral aclexplode(t.attacl) a
+where c.relnamespace in ('public'::regnamespace, 'bufdir_private'::regnamespace)
+  and t.attacl is not null
+  and (a.grantee = 0 or pg_has_role(%(role)s, a.grantee, 'usage'))
+order by 1, 2, 3
+"""
+
+
 async def test_anon_holds_nothing_despite_supabases_defaults(supabase_like: str) -> None:
     assert await _privileges(supabase_like, "anon") == []
+
+
+async def test_anon_may_select_only_the_ids_realtime_checks_changes_by(
+    supabase_like: str, database: str
+) -> None:
+    for conninfo in (supabase_like, database):
+        async with await psycopg.AsyncConnection.connect(conninfo, autocommit=True) as conn:
+            rows = await (await conn.execute(COLUMN_PRIVILEGES, {"role": "anon"})).fetchall()
+        assert rows == [
+            ("public.bufdir_export_audit", "id", "SELECT"),
+            ("public.bufdir_export_audit_events", "id", "SELECT"),
+        ]
 
 
 async def test_authenticated_holds_exactly_the_contracts_privileges(
