@@ -12,9 +12,15 @@ select throws_ok($$ delete from public.bufdir_column_configs $$,
 reset role;
 select throws_ok($$ truncate public.bufdir_column_configs $$,
   'XB006', null, 'nor truncate them');
-select throws_ok($$ delete from public.organisations o
-                    where exists (select 1 from public.bufdir_column_configs c
-                                  where c.organisation_id = o.id) $$,
+-- An organisation of its own, with a version and no export (an export would
+-- refuse the delete first, by its foreign key).
+insert into public.organisations (id, slug, name)
+values ('a1300000-0000-4000-8000-000000000013', 'kept-configs', 'Kept configurations');
+insert into public.bufdir_column_configs (organisation_id, config, is_active)
+select 'a1300000-0000-4000-8000-000000000013', c.config, true
+from public.bufdir_column_configs c order by c.created_at limit 1;
+select throws_ok($$ delete from public.organisations
+                    where id = 'a1300000-0000-4000-8000-000000000013' $$,
   'XB006', null, 'an organisation with versions is not deleted by the cascade either');
 
 select * from finish();
