@@ -342,7 +342,12 @@ async def _verdict(
         e["export_id"] for e in events if e["to_status"] in ("completed", "completed_empty")
     )
     claims = Counter(e["export_id"] for e in events if e["to_status"] == "querying_activities")
-    stays = [(e["next_at"] - e["occurred_at"]).total_seconds() for e in events if e["next_at"]]
+    stays = [
+        ((e["next_at"] - e["occurred_at"]).total_seconds(), e["to_status"])
+        for e in events
+        if e["next_at"]
+    ]
+    longest, longest_in = max(stays, default=(0.0, "-"))
     mismatched = 0
     async with httpx.AsyncClient() as http:
         for export in exports:
@@ -370,7 +375,8 @@ async def _verdict(
         *[[f"failed ({code})", n] for code, n in sorted(failed.items())],
         ["claimed more than once (re-run after a fault)", sum(1 for n in claims.values() if n > 1)],
         ["faults", ", ".join(f"{k} {v}" for k, v in sorted(chaos.faults.items()))],
-        ["longest time in one status, s", round(max(stays, default=0.0), 2)],
+        ["longest time in one status, s", round(longest, 2)],
+        ["the status it was", longest_in],
         ["drained after the last request, s", round(drained, 1)],
         ["MUST BE 0: still waiting or in progress", in_progress],
         ["MUST BE 0: ended successfully twice", twice],

@@ -266,44 +266,11 @@ revoke execute on function bufdir_private.fail_bufdir_export(uuid, text, integer
 grant execute on function bufdir_private.fail_bufdir_export(uuid, text, integer, text, text)
   to service_role, bufdir_export_runner;
 
--- A runner shutting down gives a held export back: it gives up its lease,
--- and the export, its lease now expired, is re-queued for another runner.
-create function bufdir_private.release_bufdir_export(
-  p_export_id uuid, p_runner_id text, p_claim integer
-)
-  returns public.bufdir_export_audit
-  language plpgsql
-  set search_path = ''
-as $$
-declare
-  v_export public.bufdir_export_audit;
-begin
-  perform pg_catalog.set_config('bufdir_export.runner_id', p_runner_id, true);
-  update public.bufdir_export_audit e
-  set lease_expires_at = pg_catalog.now() - interval '1 microsecond'
-  where e.id = p_export_id
-    and e.runner_id = p_runner_id and e.attempts = p_claim
-    and bufdir_private.is_in_progress(e.status);
-  if not found then
-    perform bufdir_private.raise_lease_lost(p_export_id, p_runner_id, p_claim, null);
-  end if;
-  update public.bufdir_export_audit e
-  set status = 'initialised', runner_id = null, lease_expires_at = null,
-      rows_done = null, rows_total = null
-  where e.id = p_export_id
-  returning e.* into v_export;
-  return v_export;
-end;
-$$;
-revoke execute on function bufdir_private.release_bufdir_export(uuid, text, integer)
-  from public, anon, authenticated;
-grant execute on function bufdir_private.release_bufdir_export(uuid, text, integer)
-  to service_role, bufdir_export_runner;
-
--- Give a held export back to the queue, not to be claimed for p_delay_seconds:
--- as release_bufdir_export, with a retry time. The runner calls it when a
--- Storage outage outlasts its budget of retries and the export has attempts
--- left; no runner claims the export before retry_at.
+-- Give a held export back to the queue, not to be claimed for p_delay_seconds
+-- (0: at once): the runner gives up its lease, and the export, its lease now
+-- expired, is re-queued. The runner calls it when a Storage outage outlasts
+-- its budget of retries and the export has attempts left; no runner claims
+-- the export before retry_at.
 create function bufdir_private.defer_bufdir_export(
   p_export_id uuid, p_runner_id text, p_claim integer, p_delay_seconds double precision
 )
@@ -330,7 +297,9 @@ begin
   update public.bufdir_export_audit e
   set status = 'initialised', runner_id = null, lease_expires_at = null,
       rows_done = null, rows_total = null,
-      retry_at = pg_catalog.now() + pg_catalog.make_interval(secs => p_delay_seconds)
+      retry_at = case when p_delay_seconds > 0
+                 then pg_catalog.now() + pg_catalog.make_interval(secs => p_delay_seconds)
+               end
   where e.id = p_export_id
   returning e.* into v_export;
   return v_export;
@@ -341,11 +310,25 @@ revoke execute on function bufdir_private.defer_bufdir_export(uuid, text, intege
 grant execute on function bufdir_private.defer_bufdir_export(uuid, text, integer, double precision)
   to service_role, bufdir_export_runner;
 
+-- A runner shutting down gives a held export back, for another runner at once.
+create function bufdir_private.release_bufdir_export(
+  p_export_id uuid, p_runner_id text, p_claim integer
+)
+  returns public.bufdir_export_audit
+  language sql
+  set search_path = ''
+as $$
+  select * from bufdir_private.defer_bufdir_export(p_export_id, p_runner_id, p_claim, 0);
+$$;
+revoke execute on function bufdir_private.release_bufdir_export(uuid, text, integer)
+  from public, anon, authenticated;
+grant execute on function bufdir_private.release_bufdir_export(uuid, text, integer)
+  to service_role, bufdir_export_runner;
+
 -- Re-queue exports whose lease expired, or fail them as runner_lost once
--- they have used max attempts. Every runner calls it periodically; pg_cron
--- can schedule it too:
---   select cron.schedule('bufdir-export-reaper', '* * * * *',
---                        'select bufdir_private.reap_bufdir_exports()');
+-- they have used max attempts. Every runner calls it periodically; where
+-- pg_cron is, 20261201000500_supabase_storage_and_schedule.sql schedules it
+-- every minute too.
 create function bufdir_private.reap_bufdir_exports(p_max_attempts integer default 3)
   returns table (export_id uuid, from_status public.bufdir_export_status,
                  to_status public.bufdir_export_status)
