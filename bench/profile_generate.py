@@ -29,7 +29,8 @@ from bufdir_export.postgres.column_mapper import PostgresColumnMapper
 from bufdir_export.postgres.queries import Queries, load_queries
 from bufdir_export.report.file_generator import _write
 from bufdir_export.report.plugins import PluginRegistry
-from bufdir_export.report.sheet_writers import CsvRowWriter, ReportInfo, XlsxRowWriter
+from bufdir_export.report.sheet_writers import CsvRowWriter, ReportInfo
+from bufdir_export.report.xlsx_writer import XlsxRowWriter
 from bufdir_export.tools.activity_generator import generate_activities
 
 PERIOD = (date(2032, 1, 1), date(2032, 12, 31))

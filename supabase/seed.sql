@@ -430,7 +430,7 @@ from (values
     {
       "header": "Aktivitets-ID",
       "source": "id",
-      "width": 38
+      "width": 13
     },
     {
       "header": "Dato",
@@ -465,7 +465,7 @@ from (values
     {
       "header": "Likeperson",
       "source": "peer_mentor_id",
-      "width": 38
+      "width": 13
     },
     {
       "header": "Aktivitetstype",

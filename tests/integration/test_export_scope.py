@@ -144,6 +144,10 @@ async def test_the_report_says_which_scope_it_holds(
     assert running.app.local_storage is not None
     for scope, export_id in exports.items():
         path = running.app.local_storage.export_file(rows[export_id]["file_path"])
-        sheet = openpyxl.load_workbook(path, read_only=True)["Sammendrag"]
-        notes = {row[0]: row[1] for row in sheet.iter_rows(values_only=True) if row and row[0]}
+        book = openpyxl.load_workbook(path, read_only=True)
+        try:
+            sheet = book["Sammendrag"]
+            notes = {row[0]: row[1] for row in sheet.iter_rows(values_only=True) if row and row[0]}
+        finally:
+            book.close()
         assert notes["Omfang"].startswith(SCOPE_NOTES[scope])

@@ -13,12 +13,14 @@ from pathlib import Path
 
 import openpyxl
 import pytest
+from openpyxl.utils.escape import unescape
 
 from bufdir_export._errors import StepFailed
 from bufdir_export._models import ExportFormat
 from bufdir_export.core.ports import Activity, ColumnLayout, SummaryTable
 from bufdir_export.report.file_generator import StreamingFileGenerator, report_file_name
-from bufdir_export.report.sheet_writers import CsvRowWriter, ReportInfo, XlsxRowWriter, neutralise
+from bufdir_export.report.sheet_writers import CsvRowWriter, ReportInfo, neutralise
+from bufdir_export.report.xlsx_writer import XlsxRowWriter
 from tests.support import BASIS, activity, export_record, shipped_mapping
 
 HOSTILE = ['=HYPERLINK("http://x")', "+1", "-1", "@SUM(A1)", "\tx", "\rx"]
@@ -72,8 +74,7 @@ def test_xlsx_cells_are_typed_and_the_header_frozen_and_filtered(tmp_path: Path)
     assert [c.value for c in sheet[1]] == headers
     assert all(c.font.b for c in sheet[1])
     assert sheet.freeze_panes == "A2"
-    assert sheet.auto_filter.ref == "A1:P1"
-    assert sheet.column_dimensions["A"].width == 38
+    assert sheet.auto_filter.ref == "A1:P2"  # the header and the data rows
     row = dict(zip(headers, sheet[2], strict=True))
     assert isinstance(row["Dato"].value, datetime)
     assert row["Dato"].value.date() == date(2025, 3, 1)
@@ -91,12 +92,13 @@ def test_xlsx_cells_are_typed_and_the_header_frozen_and_filtered(tmp_path: Path)
     properties = workbook.properties
     assert properties.title == "Bufdir-rapport 2025"
     assert properties.subject == "Norges Handikapforbund"
-    assert properties.identifier == "e1"
+    assert properties.language == "nb-NO"
     assert properties.created == datetime(2026, 1, 15, 12, 0)
     assert properties.creator == "bufdir-export"
+    assert {p.name: p.value for p in workbook.custom_doc_props.props}["Eksport-ID"] == "e1"
     summary = workbook["Sammendrag"]
     assert summary.freeze_panes == "A2"
-    assert summary.auto_filter.ref == "A1:M2"
+    assert summary.auto_filter.ref == "A1:M2"  # the chapters, not the totals row
     assert [c.value for c in summary[2]][:4] == [2025, "03", "Oslo", "NHF Oslo"]
     assert summary["A3"].value == "Totalt"
     assert summary["A3"].font.b
@@ -111,8 +113,11 @@ def test_text_that_looks_like_a_formula_stays_text_in_xlsx_and_csv(tmp_path: Pat
 
     sheet = openpyxl.load_workbook(xlsx)["Aktiviteter"]
     cells = [row[0] for row in sheet.iter_rows(min_row=2)]
+    # In xlsx the text is kept as it is, and the cell's quote prefix keeps it text.
     assert [c.data_type for c in cells] == ["s"] * len(HOSTILE)
-    assert [c.value for c in cells] == [f"'{text}" for text in HOSTILE]
+    # (openpyxl leaves the XML escape of a carriage return, _x000D_, as it is)
+    assert [unescape(c.value) for c in cells] == HOSTILE
+    assert [c.quotePrefix for c in cells] == [True] * len(HOSTILE)
     text = csv_path.read_bytes().decode("utf-8-sig")
     rows = list(csv.reader(io.StringIO(text, newline=""), delimiter=";"))
     assert [row[0] for row in rows[1:]] == [f"'{text}" for text in HOSTILE]
@@ -186,7 +191,9 @@ async def test_the_file_names_its_organisation_period_export_and_time(tmp_path: 
     properties = workbook.properties
     assert properties.subject == "Norges Handikapforbund"
     assert properties.title == "Bufdir-rapport 01.01.2025-31.12.2025"
-    assert properties.identifier == str(export.id)
+    assert {p.name: p.value for p in workbook.custom_doc_props.props}["Eksport-ID"] == str(
+        export.id
+    )
     assert str(export.id) in properties.description
     assert before <= properties.created <= datetime.now(UTC).replace(tzinfo=None)
     notes = {row[0]: row[1] for row in workbook["Sammendrag"].iter_rows(values_only=True)}
@@ -353,4 +360,7 @@ def test_control_characters_in_text_never_break_the_xlsx(tmp_path: Path) -> None
     writer.close(None)
 
     sheet = openpyxl.load_workbook(path)["Aktiviteter"]
-    assert [row[0].value for row in sheet.iter_rows()] == ["Lokallag", "Lag Øst", "'=SUM(A1)"]
+    cells = [row[0] for row in sheet.iter_rows()]
+    assert [cell.value for cell in cells] == ["Lokallag", "Lag Øst", "=SUM(A1)"]
+    assert [cell.data_type for cell in cells] == ["s", "s", "s"]
+    assert cells[2].quotePrefix

@@ -141,14 +141,15 @@ class ColumnLayout:
     """One column of a sheet: what its cells hold and how they are shown.
 
     ``date_format`` is one of ``dd.mm.yyyy``, ``yyyy-mm-dd`` and ``mm.yyyy``;
-    ``decimals`` the places a decimal column shows.
+    ``decimals`` the places a decimal column shows; ``width`` the most
+    characters the column may be wide (a sheet sizes it by its content).
     """
 
     header: str
     kind: CellKind = "text"
     decimals: int = 0
     date_format: str = "dd.mm.yyyy"
-    width: int = 12
+    width: int = 40
 
 
 @dataclass(frozen=True, slots=True)

@@ -17,7 +17,7 @@ from typing import Any
 
 from .._errors import StepFailed
 from .._models import ErrorCode
-from ..core.ports import Activity, CellKind, ColumnLayout
+from ..core.ports import Activity, ColumnLayout
 from .column_config import (
     EXPRESSION_FIELDS,
     FIELDS,
@@ -33,7 +33,7 @@ from .column_config import (
 )
 from .expressions import Expression, ExpressionFailed
 
-__all__ = ["CompiledColumn", "Row", "compile_column", "default_width", "invalid_config"]
+__all__ = ["CompiledColumn", "Row", "compile_column", "invalid_config"]
 
 Row = dict[str, Any]
 
@@ -83,10 +83,9 @@ def compile_column(column: Column, index: int) -> CompiledColumn:
         else None
     )
     layout, value = _cell_function(column)
-    width = column.width or default_width(column.header, layout.kind)
-    return CompiledColumn(
-        dataclasses.replace(layout, width=width), value, column.required, required_if
-    )
+    if column.width is not None:
+        layout = dataclasses.replace(layout, width=column.width)
+    return CompiledColumn(layout, value, column.required, required_if)
 
 
 def _cell_function(column: Column) -> tuple[ColumnLayout, Value]:
@@ -174,8 +173,3 @@ def _as_text(value: object) -> str:
     if isinstance(value, date):
         return value.strftime("%d.%m.%Y")
     return str(value)
-
-
-def default_width(header: str, kind: CellKind) -> int:
-    least = 12 if kind == "date" else 8
-    return max(least, min(40, len(header) + 4))

@@ -32,13 +32,8 @@ from ..core.ports import (
     SummaryTable,
 )
 from .file_thread import FileThread, PartialFile, sha256_of
-from .sheet_writers import (
-    AUDIT_HEAD_PROPERTY,
-    CsvRowWriter,
-    ReportInfo,
-    RowWriter,
-    XlsxRowWriter,
-)
+from .sheet_writers import AUDIT_HEAD_PROPERTY, CsvRowWriter, ReportInfo, RowWriter
+from .xlsx_writer import XlsxRowWriter
 
 __all__ = ["WRITERS", "StreamingFileGenerator", "WriterFactory", "report_file_name"]
 

@@ -4,7 +4,7 @@ The file steps write in a worker thread so the event loop stays free. A
 cancelled ``await`` stops the waiting, not the thread: with the default
 executor the clean-up that follows a cancellation (close, discard, remove)
 could run in a second thread while the first is still writing, and two
-threads in one openpyxl workbook or zip archive corrupt its state.
+threads in one xlsx workbook or zip archive corrupt its state.
 
 Here every call for one file goes to the same single thread, so the calls run
 in the order they were made, never two at once, and the clean-up always comes

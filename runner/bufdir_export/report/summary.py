@@ -8,7 +8,7 @@ from typing import Any
 
 from ..core.ports import CellKind, ColumnLayout, SummaryTable
 from .column_config import FIELDS, FieldType, Summary, SummaryColumn
-from .columns import Row, default_width
+from .columns import Row
 
 __all__ = ["SummaryBuilder"]
 
@@ -137,9 +137,4 @@ def _summary_layout(column: SummaryColumn) -> ColumnLayout:
         kind, decimals = "decimal", 2
     else:
         kind = "integer"
-    return ColumnLayout(
-        header=column.header,
-        kind=kind,
-        decimals=decimals,
-        width=default_width(column.header, kind),
-    )
+    return ColumnLayout(header=column.header, kind=kind, decimals=decimals)
