@@ -87,14 +87,13 @@ async def test_the_reaper_is_scheduled_every_minute_and_its_command_runs(
     project: psycopg.AsyncConnection[Any],
 ) -> None:
     cursor = await project.execute(
-        "select schedule, command, username, database = current_database() from cron.job"
-        " where jobname = 'bufdir-export-reaper'"
+        "select schedule, command, username = current_user, database = current_database()"
+        " from cron.job where jobname = 'bufdir-export-reaper'"
     )
     row = await cursor.fetchone()
     assert row is not None
-    schedule, command, username, here = row
-    assert (schedule, here) == ("* * * * *", True)
-    assert username == (await (await project.execute("select current_user")).fetchone() or [""])[0]
+    schedule, command, as_migrator, here = row
+    assert (schedule, as_migrator, here) == ("* * * * *", True, True)
     await project.execute(command)  # as pg_cron runs it: the migrating role, this database
 
 
@@ -126,11 +125,12 @@ async def test_an_attachment_is_stored_for_an_activity_one_may_read_only(
     project: psycopg.AsyncConnection[Any],
 ) -> None:
     cursor = await project.execute(
-        "select o.slug, a.id from public.activities a"
+        "select distinct on (o.slug) o.slug, a.id from public.activities a"
         " join public.organisations o on o.id = a.organisation_id"
-        " where o.slug in ('nhf', 'hlf') order by a.id limit 1000"
+        " where o.slug in ('nhf', 'hlf') order by o.slug, a.id"
     )
-    first = {slug: str(activity) for slug, activity in reversed(await cursor.fetchall())}
+    first = {slug: str(activity) for slug, activity in await cursor.fetchall()}
+    assert set(first) == {"nhf", "hlf"}
     insert = "insert into storage.objects (bucket_id, name) values (%s, %s)"
 
     async with project.transaction(force_rollback=True):

@@ -11,6 +11,7 @@ from tenacity import (
     RetryCallState,
     retry_if_exception_type,
     stop_after_attempt,
+    stop_any,
     stop_before_delay,
     wait_exponential,
 )
@@ -50,12 +51,9 @@ async def retry_transient(
         stops.append(stop_before_delay(budget_seconds))
     if not stops:
         raise ValueError("a retry needs a number of attempts or a time budget")
-    stop = stops[0]
-    for other in stops[1:]:
-        stop = stop | other
     retrying = AsyncRetrying(
         retry=retry_if_exception_type(kinds),
-        stop=stop,
+        stop=stop_any(*stops),
         wait=wait_exponential(multiplier=first_wait, max=max_wait),
         before_sleep=_log_retry,
         reraise=True,
