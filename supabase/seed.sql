@@ -212,7 +212,7 @@ special (slot, turn, category, duration_minutes, participant_count, contact_meth
     (0, 2, 'activity_group',  20, 4, 'in_person', true),
     (0, 3, 'course',          89, 7, 'in_person', true),
     (1, 0, 'talk_group',      90, 2, 'in_person', true),
-    (1, 1, 'activity_group', 120, 1, 'in_person', true),
+    (1, 1, 'outreach',        60, 0, 'in_person', true),   -- nobody was met
     (1, 2, 'talk_group',      60, 2, 'in_person', true),
     (1, 3, 'activity_group',  45, 2, 'in_person', true),
     (2, 0, 'outreach',        45, 1, 'phone', true),
@@ -404,22 +404,13 @@ from (values
 -- begin: configs/<slug>.json
   (1, 'nhf', $config${
   "schema_version": 1,
-  "description": "Norges Handikapforbund: Bufdirs regler, oppsøkende minst 45 minutter, og en aktivitet registrert i flere lokallag samme dag teller én gang.",
+  "description": "Norges Handikapforbund: Bufdirs regler, og en aktivitet registrert i flere lokallag samme dag teller én gang.",
   "categories": {
     "hjemmebesok": "oppsøkende",
     "samtalegruppe": "samtalegruppe",
     "aktivitetsgruppe": "aktivitetsgruppe",
     "likepersonskurs": "likepersonskurs",
     "telefonkontakt": "ikke_tellende"
-  },
-  "counting": {
-    "base": "bufdir",
-    "rules": [
-      {
-        "when": "category == 'oppsøkende' && duration_minutes < 45",
-        "reason": "under 45 min"
-      }
-    ]
   },
   "plugins": [
     {
@@ -539,21 +530,13 @@ from (values
 }$config$::jsonb),
   (2, 'blindeforbundet', $config${
   "schema_version": 1,
-  "description": "Norges Blindeforbund: Bufdirs regler og oppsøkende minst 45 minutter; timer med én desimal, sted som fylke / lokallag.",
+  "description": "Norges Blindeforbund: Bufdirs regler; sted som fylke / lokallag.",
   "categories": {
     "oppsokende_likeperson": "oppsøkende",
     "samtalegruppe_syn": "samtalegruppe",
     "turgruppe": "aktivitetsgruppe",
     "kurs_likeperson": "likepersonskurs",
     "sosialt_treff": "ikke_tellende"
-  },
-  "counting": {
-    "rules": [
-      {
-        "when": "category == 'oppsøkende' && duration_minutes < 45",
-        "reason": "under 45 min"
-      }
-    ]
   },
   "columns": [
     {
@@ -621,11 +604,10 @@ from (values
     },
     {
       "header": "Timer",
-      "source": "duration_minutes",
+      "source": "hours",
       "transform": {
         "kind": "number",
-        "divide_by": 60,
-        "decimals": 1
+        "decimals": 2
       }
     },
     {
@@ -663,7 +645,7 @@ from (values
 }$config$::jsonb),
   (3, 'hlf', $config${
   "schema_version": 1,
-  "description": "Hørselshemmedes Landsforbund: Bufdirs regler og oppsøkende minst 45 minutter; telefonvakt og digital kafé teller ikke.",
+  "description": "Hørselshemmedes Landsforbund: Bufdirs regler; telefonvakt og digital kafé teller ikke.",
   "categories": {
     "likepersonsbesok": "oppsøkende",
     "mestringsgruppe": "samtalegruppe",
@@ -671,15 +653,6 @@ from (values
     "likepersonsopplaering": "likepersonskurs",
     "telefonvakt": "ikke_tellende",
     "digital_kafe": "ikke_tellende"
-  },
-  "counting": {
-    "base": "bufdir",
-    "rules": [
-      {
-        "when": "category == 'oppsøkende' && duration_minutes < 45",
-        "reason": "under 45 min"
-      }
-    ]
   },
   "columns": [
     {
@@ -744,6 +717,14 @@ from (values
     {
       "header": "Minutter",
       "source": "duration_minutes"
+    },
+    {
+      "header": "Timer",
+      "source": "hours",
+      "transform": {
+        "kind": "number",
+        "decimals": 2
+      }
     },
     {
       "header": "Deltakere",

@@ -29,6 +29,7 @@ __all__ = [
     "ExportSuccess",
     "ExportUpdate",
     "ReportBasis",
+    "base_year",
     "result_of",
 ]
 
@@ -194,6 +195,15 @@ def result_of(export: ExportRecord) -> ExportResult:
 MAX_PERIOD_DAYS = 366
 PERIOD_FIRST_DAY = date(2000, 1, 1)
 PERIOD_LAST_DAY = date(2099, 12, 31)
+
+
+def base_year(period_start: date, period_end: date) -> int | None:
+    """The calendar year the period is, or None. Bufdir counts a calendar year,
+    the base year (grunnlagsår), reported in the application the year after."""
+    year = period_start.year
+    if period_start == date(year, 1, 1) and period_end == date(year, 12, 31):
+        return year
+    return None
 
 
 class ExportRequest(BaseModel):

@@ -67,6 +67,28 @@ async def test_request_without_wait_prints_the_id_and_status_json_parses(databas
     assert record["requested_by"] == str(ADMINS["hlf"])
 
 
+async def test_request_warns_on_stderr_when_the_period_is_not_a_calendar_year(
+    database: str,
+) -> None:
+    school_year = await bufdir_export(
+        "request", "--org", "hlf", "--from", "2024-07-01", "--to", "2025-06-30",
+        "--as", str(ADMINS["hlf"]), database_url=database,
+    )  # fmt: skip
+    calendar_year = await bufdir_export(
+        "request", "--org", "hlf", *YEAR, "--as", str(ADMINS["hlf"]), database_url=database
+    )
+
+    assert school_year.code == 0, school_year.err
+    uuid.UUID(school_year.out.strip())  # asked all the same: the warning does not refuse
+    warning = school_year.err.splitlines()[0]
+    assert warning == (
+        "warning: 01.07.2024-30.06.2025 is not a calendar year; Bufdir counts a calendar"
+        " year (the base year, grunnlagsår), e.g. --from 2025-01-01 --to 2025-12-31"
+    )
+    assert calendar_year.code == 0, calendar_year.err
+    assert "warning" not in calendar_year.err
+
+
 async def test_audit_show_prints_the_timeline_and_its_json_parses(
     runners: Start, database: str
 ) -> None:

@@ -14,6 +14,7 @@ import json
 import os
 import uuid
 from datetime import date, datetime
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -29,7 +30,7 @@ from bufdir_export.postgres.column_mapper import PostgresColumnMapper
 from bufdir_export.postgres.queries import Queries
 from bufdir_export.report.file_generator import StreamingFileGenerator
 from bufdir_export.report.plugins import PluginRegistry
-from bufdir_export.tools.seed import DEMO_ORGANISATIONS
+from bufdir_export.tools.seed import DEMO_ORGANISATIONS, shipped_config
 from tests.integration.contract import stored_export
 from tests.support import ADMINS, BASIS, ORGS
 
@@ -163,7 +164,7 @@ ruled as (
     or (category in ('samtalegruppe', 'aktivitetsgruppe')
         and (participant_count < 3 or duration_minutes < 45))
     or (category = 'likepersonskurs' and duration_minutes < 90)
-    or (category = 'oppsøkende' and duration_minutes < 45)
+    or (category = 'oppsøkende' and participant_count < 1)
   ) as passes
   from rows
 ),
@@ -231,3 +232,88 @@ async def test_the_summary_equals_an_independent_sql_aggregate(
     assert produced_totals == expected_totals
     assert sum(row[9] for row in produced.values()) == produced_totals[5]  # days add up
     assert made.counted_days == expected_totals[5]  # what the audit record will say
+
+
+# How a reader finds, on each organisation's activity sheet, the chapter of
+# a row and the peer mentor (where the sheet shows one).
+CHAPTER_OF: dict[str, Any] = {
+    "nhf": lambda row: row["Lokallag"],
+    "blindeforbundet": lambda row: row["Sted"].split(" / ", 1)[1],
+    "hlf": lambda row: row["Lokallag"],
+}
+CATEGORY_HEADERS = {
+    "oppsøkende": "Oppsøkende", "samtalegruppe": "Samtalegrupper",
+    "aktivitetsgruppe": "Aktivitetsgrupper", "likepersonskurs": "Likepersonskurs",
+}  # fmt: skip
+
+
+def _records(sheet: Any) -> list[dict[str, Any]]:
+    rows = list(sheet.iter_rows(values_only=True))
+    return [dict(zip(rows[0], row, strict=True)) for row in rows[1:]]
+
+
+@pytest.mark.parametrize("slug", DEMO_ORGANISATIONS)
+async def test_every_figure_of_the_summary_is_what_the_activity_sheet_shows(
+    pool: AsyncConnectionPool[Any],
+    queries: Queries,
+    conn: psycopg.AsyncConnection[Any],
+    tmp_path: Path,
+    slug: str,
+) -> None:
+    # As an auditor checks it: count and sum the visible cells of Aktiviteter
+    # (the hours as shown, two decimals), chapter by chapter, for a base year.
+    made = await _report(
+        conn,
+        pool,
+        queries,
+        tmp_path,
+        slug,
+        ExportFormat.XLSX,
+        (date(2025, 1, 1), date(2025, 12, 31)),
+    )
+    workbook = openpyxl.load_workbook(made.path)
+    activities = _records(workbook["Aktiviteter"])
+    summary = workbook["Sammendrag"]
+    table = [list(row) for row in summary.iter_rows(values_only=True)]
+    end = next(i for i, row in enumerate(table) if row[0] == "Totalt")
+    by_chapter = {row[3]: dict(zip(table[0], row, strict=True)) for row in table[1:end]}
+    totals = dict(zip(table[0], table[end], strict=True))
+    labels = shipped_config(slug)["columns"]
+    category_column = next(c for c in labels if c.get("source") == "category")
+    category_of = {label: key for key, label in category_column["transform"]["values"].items()}
+
+    seen: dict[str, dict[str, Any]] = {}
+    for row in activities:
+        chapter = seen.setdefault(CHAPTER_OF[slug](row), {
+            "days": 0, "hours": Decimal(0), "people": 0, "not": 0, "mentors": set(),
+            **dict.fromkeys(CATEGORY_HEADERS.values(), 0),
+        })  # fmt: skip
+        if row["Tellende"] != "Ja":
+            chapter["not"] += 1
+            continue
+        chapter["days"] += 1
+        chapter[
+            CATEGORY_HEADERS[category_of[row["Kategori" if slug != "nhf" else "Bufdir-kategori"]]]
+        ] += 1
+        chapter["hours"] += Decimal(str(row["Timer"]))
+        chapter["people"] += row["Deltakere"]
+        chapter["mentors"].add(row.get("Likeperson"))
+
+    assert set(seen) == set(by_chapter)
+    for name, shown in seen.items():
+        figures = by_chapter[name]
+        assert figures["Sum tellende aktivitetsdager"] == shown["days"], name
+        assert Decimal(str(figures["Timer"])) == shown["hours"], name
+        assert figures["Deltakere"] == shown["people"], name
+        assert figures["Ikke tellende"] == shown["not"], name
+        for header in CATEGORY_HEADERS.values():
+            assert figures[header] == shown[header], (name, header)
+        if slug == "nhf":  # the only sheet that shows the peer mentor
+            assert figures["Aktive likepersoner"] == len(shown["mentors"]), name
+    assert Decimal(str(totals["Timer"])) == sum(s["hours"] for s in seen.values())
+    assert totals["Sum tellende aktivitetsdager"] == sum(s["days"] for s in seen.values())
+    if slug == "nhf":
+        everyone = set().union(*(s["mentors"] for s in seen.values()))
+        assert totals["Aktive likepersoner"] == len(everyone)
+        # Each peer mentor counts once in the total: less than the chapters' sum.
+        assert totals["Aktive likepersoner"] < sum(len(s["mentors"]) for s in seen.values())

@@ -83,6 +83,7 @@ async def test_the_seed_holds_what_bufdir_does_not_count(
                count(*) filter (where a.duration_minutes < 45),
                count(*) filter (where a.duration_minutes = 44),
                count(*) filter (where a.participant_count = 2),
+               count(*) filter (where a.participant_count = 0),
                count(*) filter (where a.contact_method = 'phone'),
                count(*) filter (where not a.in_norway),
                count(*) filter (where a.duration_minutes = 45),

@@ -18,6 +18,7 @@ from bufdir_export.core.ports import Activity
 from bufdir_export.report.config_checks import parse_column_config
 from bufdir_export.report.mapping import ConfiguredMapping
 from bufdir_export.report.plugins import PluginRegistry, Verdict
+from bufdir_export.tools.seed import shipped_config
 from tests.support import activity, shipped_mapping
 
 # The Bufdir rules alone: each category of the organisation's own types.
@@ -107,6 +108,16 @@ BOUNDARIES = [
     ),
     ("course run digitally counts", "kurs", 120, 8, "digital", True, COUNTED),
     ("outreach in person counts", "besok", 30, 1, "in_person", True, COUNTED),
+    ("outreach of 15 min in person counts", "besok", 15, 1, "in_person", True, COUNTED),
+    (
+        "outreach where nobody was met does not",
+        "besok",
+        60,
+        0,
+        "in_person",
+        True,
+        ("Nei", "ingen møtt"),
+    ),
     ("outreach by phone does not", "besok", 60, 1, "phone", True, ("Nei", "telefon")),
     ("outreach on video does not", "besok", 60, 1, "video", True, ("Nei", "ikke fysisk oppmøte")),
     ("abroad does not", "samtalegruppe", 90, 5, "in_person", False, ("Nei", "utland")),
@@ -143,6 +154,19 @@ def test_the_bufdir_rules_at_each_boundary(
         in_norway=in_norway,
     )
     assert _judge(_mapping(BUFDIR_ONLY), one) == [expected]
+
+
+@pytest.mark.parametrize("slug", ["nhf", "blindeforbundet", "hlf"])
+def test_no_shipped_configuration_sets_a_minimum_length_for_outreach(slug: str) -> None:
+    # The regulation states none: a 20-minute home visit in person counts.
+    mapping = shipped_mapping(slug)
+    categories = shipped_config(slug)["categories"]
+    outreach = next(code for code, category in categories.items() if category == "oppsøkende")
+    visit = activity(activity_type_code=outreach, duration_minutes=20, participant_count=1)
+    nobody = activity(activity_type_code=outreach, duration_minutes=60, participant_count=0)
+    verdicts = [(cells[-2], cells[-1]) for cells in map(mapping.begin().map, (visit, nobody))]
+    assert verdicts[0] == COUNTED
+    assert verdicts[1] == ("Nei", "ingen møtt")
 
 
 def test_an_organisation_adds_its_own_rule_after_the_bufdir_rules() -> None:

@@ -23,6 +23,7 @@ from .._models import (
     ExportRecord,
     ExportRequest,
     ExportStatus,
+    base_year,
 )
 from .._settings import Settings
 from ..client.client_app import ClientApp
@@ -130,6 +131,14 @@ def request(
             )
         except ValidationError as error:
             raise UsageError(error.errors()[0]["msg"].removeprefix("Value error, ")) from None
+        if base_year(start, end) is None:
+            err.print(
+                f"warning: {start:%d.%m.%Y}-{end:%d.%m.%Y} is not a calendar year; Bufdir"
+                " counts a calendar year (the base year, grunnlagsår), e.g."
+                f" --from {end.year}-01-01 --to {end.year}-12-31",
+                highlight=False,
+                soft_wrap=True,
+            )
         watch = await app.exports.start_export(asked)
         if not wait:
             out.print(watch.export_id, highlight=False)

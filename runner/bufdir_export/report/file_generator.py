@@ -21,7 +21,7 @@ from collections.abc import AsyncIterator, Callable, Mapping, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 
-from .._models import ExportFormat, ExportRecord, ExportScope, ReportBasis
+from .._models import ExportFormat, ExportRecord, ExportScope, ReportBasis, base_year
 from ..core.ports import (
     Activity,
     ColumnLayout,
@@ -86,8 +86,9 @@ class StreamingFileGenerator:
         file_name = report_file_name(export)
         await asyncio.to_thread(self._work_dir.mkdir, parents=True, exist_ok=True)
         period = f"{export.period_start:%d.%m.%Y}-{export.period_end:%d.%m.%Y}"
+        year = base_year(export.period_start, export.period_end)
         info = ReportInfo(
-            title=f"Bufdir-rapport {period}",
+            title=f"Bufdir-rapport, grunnlagsår {year}" if year else f"Bufdir-rapport {period}",
             organisation=mapping.organisation_name,
             description=f"Likepersonsaktiviteter {period}, eksport {export.id}",
             export_id=str(export.id),
@@ -107,7 +108,7 @@ class StreamingFileGenerator:
             try:
                 writer = await thread.run(job.open, list(mapping.columns), info)
                 written = await self._pump(thread, writer, mapping_pass, rows, total, progress)
-                summary = _with_notes(mapping_pass.summary(), mapping, period, basis)
+                summary = _with_notes(mapping_pass.summary(), mapping, export, basis)
                 await thread.run(job.finish, summary)
                 digest = await thread.run(sha256_of, job.file.target)
             except BaseException:
@@ -188,21 +189,35 @@ def _audit_head(basis: ReportBasis) -> str:
 
 
 def _with_notes(
-    summary: SummaryTable, mapping: RowMapping, period: str, basis: ReportBasis
+    summary: SummaryTable, mapping: RowMapping, export: ExportRecord, basis: ReportBasis
 ) -> SummaryTable:
     version = "standard" if mapping.version is None else f"versjon {mapping.version}"
     return dataclasses.replace(
         summary,
         notes=(
             ("Organisasjon", mapping.organisation_name),
-            ("Periode", period),
+            *_period_notes(export),
             ("Omfang", _SCOPE_NOTES[basis.scope]),
             ("Kolonneoppsett", version),
             ("Tellende", _COUNTING_NOTE),
+            *summary.notes,
             (AUDIT_HEAD_PROPERTY, _audit_head(basis)),
         ),
     )
 
+
+def _period_notes(export: ExportRecord) -> tuple[tuple[str, str], ...]:
+    period = f"{export.period_start:%d.%m.%Y}-{export.period_end:%d.%m.%Y}"
+    year = base_year(export.period_start, export.period_end)
+    if year is not None:
+        return (("Grunnlagsår", str(year)), ("Periode", period))
+    return (("Periode", f"{period}. {_NOT_A_CALENDAR_YEAR}"),)
+
+
+_NOT_A_CALENDAR_YEAR = (
+    "Ikke et kalenderår: Bufdir teller aktivitet per kalenderår (grunnlagsåret), "
+    "så tallene kan ikke sendes som de er."
+)
 
 # What the report holds, in the words of the one who reads it.
 _SCOPE_NOTES = {

@@ -10,7 +10,7 @@ from ..core.ports import CellKind, ColumnLayout, SummaryTable
 from .column_config import FIELDS, FieldType, Summary, SummaryColumn
 from .columns import Row
 
-__all__ = ["SummaryBuilder"]
+__all__ = ["SummaryBuilder", "column_notes"]
 
 
 class _Aggregate:
@@ -97,7 +97,45 @@ class SummaryBuilder:
             )
             total_cells.append(_finish(aggregate, value))
             aggregate_index += 1
-        return SummaryTable(columns=layouts, rows=rows, totals=total_cells)
+        return SummaryTable(
+            columns=layouts, rows=rows, totals=total_cells, notes=column_notes(spec)
+        )
+
+
+def column_notes(spec: Summary) -> tuple[tuple[str, str], ...]:
+    """What the reader must know to use and check the columns: which figures go
+    to Bufdir (counts of what counts: activity days and active peer mentors)
+    and which are internal, that a distinct count is not the sum of its rows,
+    and that hours are summed as the activity sheet shows them."""
+    aggregates = [column for column in spec.columns if column.aggregate is not None]
+    for_bufdir = [column.header for column in aggregates if _for_bufdir(column)]
+    internal = [column.header for column in aggregates if not _for_bufdir(column)]
+    notes: list[tuple[str, str]] = []
+    if for_bufdir:
+        notes.append(("Til Bufdir", ", ".join(for_bufdir)))
+    if internal:
+        notes.append(("Til intern bruk", ", ".join(internal)))
+    for column in aggregates:
+        if column.aggregate == "count_distinct":
+            notes.append((column.header, _DISTINCT_NOTE))
+        elif column.aggregate == "sum" and column.source == "hours":
+            notes.append((column.header, _HOURS_NOTE))
+    return tuple(notes)
+
+
+def _for_bufdir(column: SummaryColumn) -> bool:
+    return column.aggregate in ("count", "count_distinct") and column.where.get("counted") is True
+
+
+_DISTINCT_NOTE = (
+    "Hver telles én gang per rad og én gang i totalen. Den som finnes i flere rader "
+    "(aktiv i flere lokallag), telles i hver av dem, så totalen kan være mindre enn "
+    "summen av radene."
+)
+_HOURS_NOTE = (
+    "Summen av timene slik arket Aktiviteter viser dem: hver aktivitets minutter "
+    "delt på 60, avrundet til to desimaler."
+)
 
 
 def _empty(aggregate: _Aggregate) -> Any:
