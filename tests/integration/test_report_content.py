@@ -292,9 +292,7 @@ async def test_every_figure_of_the_summary_is_what_the_activity_sheet_shows(
             chapter["not"] += 1
             continue
         chapter["days"] += 1
-        chapter[
-            CATEGORY_HEADERS[category_of[row["Kategori" if slug != "nhf" else "Bufdir-kategori"]]]
-        ] += 1
+        chapter[CATEGORY_HEADERS[category_of[row[category_column["header"]]]]] += 1
         chapter["hours"] += Decimal(str(row["Timer"]))
         chapter["people"] += row["Deltakere"]
         chapter["mentors"].add(row.get("Likeperson"))

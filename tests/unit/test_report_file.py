@@ -190,7 +190,7 @@ async def test_the_file_names_its_organisation_period_export_and_time(tmp_path: 
     workbook = openpyxl.load_workbook(made.path)
     properties = workbook.properties
     assert properties.subject == "Norges Handikapforbund"
-    assert properties.title == "Bufdir-rapport 01.01.2025-31.12.2025"
+    assert properties.title == "Bufdir-rapport, grunnlagsår 2025"
     assert {p.name: p.value for p in workbook.custom_doc_props.props}["Eksport-ID"] == str(
         export.id
     )
@@ -200,6 +200,19 @@ async def test_the_file_names_its_organisation_period_export_and_time(tmp_path: 
     assert notes["Organisasjon"] == "Norges Handikapforbund"
     assert notes["Periode"] == "01.01.2025-31.12.2025"
     assert notes["Kolonneoppsett"] == "versjon 3"
+
+
+async def test_a_period_that_is_not_a_calendar_year_is_marked_as_such(tmp_path: Path) -> None:
+    export = export_record(period_start=date(2024, 7, 1), period_end=date(2025, 6, 30))
+    made = await StreamingFileGenerator(tmp_path).generate(
+        export, shipped_mapping("nhf"), _stream(3), 3, _nothing, basis=BASIS
+    )
+
+    workbook = openpyxl.load_workbook(made.path)
+    assert workbook.properties.title == "Bufdir-rapport 01.07.2024-30.06.2025"
+    notes = {row[0]: row[1] for row in workbook["Sammendrag"].iter_rows(values_only=True)}
+    assert "Grunnlagsår" not in notes
+    assert notes["Periode"].startswith("01.07.2024-30.06.2025. Ikke et kalenderår")
 
 
 async def _nothing(done: int, total: int) -> None:

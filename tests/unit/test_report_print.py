@@ -75,6 +75,25 @@ def test_columns_are_as_wide_as_their_content_within_the_configured_width(report
     assert _width(summary, "År") >= len("2025")
 
 
+@pytest.mark.parametrize("name", ["Sammendrag", "Aktiviteter"])
+def test_numbers_and_their_headers_stand_right_text_left_each_a_step_from_the_edge(
+    report: Path, name: str
+) -> None:
+    sheet = openpyxl.load_workbook(report)[name]
+    numbers = {"Sammendrag": ("År", "Deltakere", "Timer"), "Aktiviteter": ("Dato", "Timer")}
+    texts = {"Sammendrag": ("Fylkesnr", "Lokallag"), "Aktiviteter": ("Fylkesnr", "Årsak")}
+    columns = {cell.value: cell.column for cell in sheet[1]}
+    for header in numbers[name]:
+        head, value = sheet.cell(1, columns[header]), sheet.cell(2, columns[header])
+        assert (head.alignment.horizontal, head.alignment.indent) == ("right", 2), header
+        assert (value.alignment.horizontal, value.alignment.indent) == ("right", 1), header
+    for header in texts[name]:
+        head, value = sheet.cell(1, columns[header]), sheet.cell(2, columns[header])
+        for cell in (head, value):  # left: the default, or said
+            assert cell.alignment.horizontal in (None, "left"), header
+            assert cell.alignment.indent == 1, header
+
+
 def test_one_font_family_throughout(report: Path) -> None:
     book = openpyxl.load_workbook(report)
     fonts = {

@@ -13,8 +13,10 @@ What a reader gets, on screen and on paper:
   text by the cell's quote prefix (the data keeps no apostrophe);
 - one font family (the workbook's Calibri) for body, headers and totals;
 - column widths from the header and the longest value, at most the column's
-  configured width (40 characters when none is configured); text indented a
-  little, so a code after a right-aligned year does not read as one with it;
+  configured width (40 characters when none is configured); numbers and
+  dates right, text left, each a step in from the cell's edge (so a count
+  beside a word, or a year beside a code, never reads as one), and each
+  header aligned as its values;
 - the header row frozen, a filter over the data rows (never the totals row);
 - both sheets printed on A4 landscape, one page wide, the header row repeated
   on every page, the report's title in the page header and page numbers in
@@ -107,8 +109,10 @@ class _Sheet:
         self.widths = [len(column.header) + _HEADER_EXTRA for column in columns]
         self._cells = [book.cell_writer(column, bold=False) for column in columns]
         self._bold_cells = [book.cell_writer(column, bold=True) for column in columns]
-        header = book.format({"bold": True, "bottom": 1, "valign": "top"})
         for number, column in enumerate(columns):
+            header = book.format(
+                {"bold": True, "bottom": 1, "valign": "top"} | _header_alignment(column)
+            )
             self.sheet.write_string(0, number, _clean(column.header), header)
         self.row = 1
         sheet.freeze_panes(1, 0)
@@ -144,6 +148,22 @@ class _Sheet:
 
 
 CellWriter = Callable[[Any, int, int, object], int]
+
+# Numbers and dates stand right, text left, each indented one step from the
+# cell's edge, so that a number beside a text (a year beside a code, a count
+# beside a word) never reads as one with it. A header stands as its column's
+# values do, one step further in on the right to clear its filter button.
+_RIGHT: dict[str, object] = {"align": "right", "indent": 1}
+_LEFT: dict[str, object] = {"indent": 1}
+_NUMBER_GAP = 2  # the width the indent takes, in characters
+
+
+def _is_right_aligned(column: ColumnLayout) -> bool:
+    return column.kind in ("date", "decimal", "integer")
+
+
+def _header_alignment(column: ColumnLayout) -> dict[str, object]:
+    return {"align": "right", "indent": 2} if _is_right_aligned(column) else _LEFT
 
 
 class XlsxRowWriter:
@@ -196,8 +216,8 @@ class XlsxRowWriter:
         style: dict[str, object] = {"bold": True, "top": 1} if bold else {}
         write_text = self._text_writer(style)
         if column.kind == "date":
-            shown = len(column.date_format)
-            dated = self.format(style | {"num_format": column.date_format})
+            shown = len(column.date_format) + _NUMBER_GAP
+            dated = self.format(style | _RIGHT | {"num_format": column.date_format})
 
             def write_date(sheet: Any, row: int, col: int, value: object) -> int:
                 if isinstance(value, date):
@@ -209,21 +229,19 @@ class XlsxRowWriter:
         if column.kind in ("decimal", "integer"):
             places = column.decimals if column.kind == "decimal" else 0
             pattern = "0." + "0" * places if places else None
-            number = self.format(style | ({"num_format": pattern} if pattern else {}))
+            number = self.format(style | _RIGHT | ({"num_format": pattern} if pattern else {}))
 
             def write_number(sheet: Any, row: int, col: int, value: object) -> int:
                 if isinstance(value, bool) or not isinstance(value, int | float | Decimal):
                     return write_text(sheet, row, col, value)
                 sheet.write_number(row, col, float(value), number)
-                return len(f"{value:.{places}f}")
+                return len(f"{value:.{places}f}") + _NUMBER_GAP
 
             return write_number
         return write_text
 
     def _text_writer(self, style: dict[str, object]) -> CellWriter:
-        # Indented a little, so that text after a right-aligned number (a code
-        # after a year) does not read as one with it.
-        style = style | {"indent": 1}
+        style = style | _LEFT
         plain = self.format(style)
         quoted = self.format(style | {"quote_prefix": True})
 
