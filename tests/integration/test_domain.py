@@ -146,3 +146,18 @@ async def test_members_see_their_own_activities_coordinators_all_runner_none_dir
         await act_as(conn, "anon")
         with raises_sqlstate("42501"):
             await conn.execute("select id from public.activities")
+
+
+async def test_the_counted_numbers_of_an_activity_say_what_they_mean(
+    conn: psycopg.AsyncConnection[Any],
+) -> None:
+    cursor = await conn.execute(
+        "select a.attname, pg_catalog.col_description(a.attrelid, a.attnum)"
+        " from pg_catalog.pg_attribute a"
+        " where a.attrelid = 'public.activities'::regclass"
+        " and a.attname in ('participant_count', 'duration_minutes', 'contact_method', 'in_norway')"
+    )
+    comments = dict(await cursor.fetchall())
+    assert set(comments) == {"participant_count", "duration_minutes", "contact_method", "in_norway"}
+    assert "not counting the peer mentor" in comments["participant_count"]
+    assert "outreach has no minimum" in comments["duration_minutes"]
