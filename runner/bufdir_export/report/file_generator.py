@@ -214,11 +214,6 @@ def _period_notes(export: ExportRecord) -> tuple[tuple[str, str], ...]:
     return (("Periode", f"{period}. {_NOT_A_CALENDAR_YEAR}"),)
 
 
-_NOT_A_CALENDAR_YEAR = (
-    "Ikke et kalenderår: Bufdir teller aktivitet per kalenderår (grunnlagsåret), "
-    "så tallene kan ikke sendes som de er."
-)
-
 # What the report holds, in the words of the one who reads it.
 _SCOPE_NOTES = {
     ExportScope.ORGANISATION: "Alle organisasjonens aktiviteter i perioden",
@@ -227,6 +222,10 @@ _SCOPE_NOTES = {
 _COUNTING_NOTE = (
     "Aktivitetsdager som teller etter Bufdirs regler. Arket Aktiviteter viser "
     "hver aktivitet, og for dem som ikke teller, årsaken."
+)
+_NOT_A_CALENDAR_YEAR = (
+    "Ikke et kalenderår: Bufdir teller aktivitet per kalenderår (grunnlagsåret), "
+    "så tallene kan ikke sendes som de er."
 )
 
 

@@ -10,7 +10,7 @@ from ..core.ports import CellKind, ColumnLayout, SummaryTable
 from .column_config import FIELDS, FieldType, Summary, SummaryColumn
 from .columns import Row
 
-__all__ = ["SummaryBuilder", "column_notes"]
+__all__ = ["SummaryBuilder"]
 
 
 class _Aggregate:
@@ -98,11 +98,11 @@ class SummaryBuilder:
             total_cells.append(_finish(aggregate, value))
             aggregate_index += 1
         return SummaryTable(
-            columns=layouts, rows=rows, totals=total_cells, notes=column_notes(spec)
+            columns=layouts, rows=rows, totals=total_cells, notes=_column_notes(spec)
         )
 
 
-def column_notes(spec: Summary) -> tuple[tuple[str, str], ...]:
+def _column_notes(spec: Summary) -> tuple[tuple[str, str], ...]:
     """What the reader must know to use and check the columns: which figures go
     to Bufdir (counts of what counts: activity days and active peer mentors)
     and which are internal, that a distinct count is not the sum of its rows,
