@@ -318,7 +318,9 @@ async def test_request_wait_on_a_failing_export_exits_3_with_its_reason(
     runners: Start, database: str, conn: psycopg.AsyncConnection[Any]
 ) -> None:
     broken = shipped_config("hlf")
-    broken["counting"]["rules"][0]["when"] = "duration_minutes <"  # does not compile
+    broken["counting"] = {
+        "rules": [{"when": "duration_minutes <", "reason": "kort"}]
+    }  # does not compile
     await conn.execute(
         "insert into public.bufdir_column_configs (organisation_id, config, is_active)"
         " values (%s, %s, true)",

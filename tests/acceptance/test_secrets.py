@@ -53,7 +53,7 @@ async def test_no_failure_of_the_runner_shows_a_secret(
         url = make_conninfo(database, user=login, password=DB_PASSWORD)
         # 1. a configuration the runner cannot compile (saved past the checks)
         broken = copy.deepcopy(shipped_config("hlf"))
-        broken["counting"]["rules"][0]["when"] = "duration_minutes <"
+        broken["counting"] = {"rules": [{"when": "duration_minutes <", "reason": "kort"}]}
         await conn.execute(
             "insert into public.bufdir_column_configs (organisation_id, config, is_active)"
             " values (%s, %s, true)",

@@ -72,13 +72,13 @@ async def test_an_expression_reading_an_unknown_field_fails_with_its_json_path(
     running: Running, conn: psycopg.AsyncConnection[Any]
 ) -> None:
     config = copy.deepcopy(shipped_config("blindeforbundet"))
-    config["counting"]["rules"].append({"when": "note != ''", "reason": "notat"})
+    config["counting"] = {"rules": [{"when": "note != ''", "reason": "notat"}]}
     await _save_as_backend(conn, "blindeforbundet", config)
 
     row = await _fails(running, conn, "blindeforbundet")
 
     assert row["error_message"].startswith(
-        "column configuration version 2: $.counting.rules[1].when: unknown field 'note' (known: "
+        "column configuration version 2: $.counting.rules[0].when: unknown field 'note' (known: "
     )
 
 
