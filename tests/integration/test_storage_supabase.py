@@ -379,7 +379,9 @@ async def test_a_signed_url_stops_working_when_its_ttl_is_over(
     double, _ = api
     _stock(double)
 
-    signed = await storage.sign(PATH, timedelta(seconds=1))
+    # Expiry is in whole seconds (the token's iat and exp): 3 s leaves at least
+    # 2 s for the first download, however loaded the machine.
+    signed = await storage.sign(PATH, timedelta(seconds=3))
     async with httpx.AsyncClient() as anyone:
         assert (await anyone.get(signed.url)).status_code == 200
         wait = signed.expires_at + timedelta(seconds=1.1) - datetime.now(UTC)
