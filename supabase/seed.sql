@@ -583,6 +583,11 @@ from (values
       "width": 40
     },
     {
+      "header": "Likeperson",
+      "source": "peer_mentor_id",
+      "width": 13
+    },
+    {
       "header": "Aktivitet",
       "source": "activity_type_name",
       "width": 30
@@ -683,6 +688,11 @@ from (values
       "header": "Lokallag",
       "source": "chapter_name",
       "width": 20
+    },
+    {
+      "header": "Likeperson",
+      "source": "peer_mentor_id",
+      "width": 13
     },
     {
       "header": "Aktivitet",

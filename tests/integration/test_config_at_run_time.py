@@ -48,7 +48,7 @@ async def test_a_value_missing_from_an_enumeration_names_the_column_and_the_acti
     running: Running, conn: psycopg.AsyncConnection[Any]
 ) -> None:
     config = copy.deepcopy(shipped_config("hlf"))
-    config["columns"][5] = {
+    config["columns"][6] = {
         "header": "Aktivitet",
         "source": "activity_type_name",
         "transform": {"kind": "enum", "values": {"Aktivitetstreff": "Treff"}},

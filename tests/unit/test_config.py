@@ -279,10 +279,10 @@ def test_an_enumeration_over_activity_types_must_cover_every_one_used() -> None:
     types = list(config.categories)
     check_activity_types(config, types)
     config_missing = copy.deepcopy(shipped_config("hlf"))
-    del config_missing["columns"][5]["transform"]["values"]["digital_kafe"]
+    del config_missing["columns"][6]["transform"]["values"]["digital_kafe"]
     with pytest.raises(InvalidColumnConfig) as caught:
         check_activity_types(parse_column_config(config_missing), types)
-    assert caught.value.path == "$.columns[5].transform.values"
+    assert caught.value.path == "$.columns[6].transform.values"
     assert "'digital_kafe'" in caught.value.problem
 
 
