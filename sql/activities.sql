@@ -22,12 +22,16 @@ select
   a.duration_minutes,
   a.participant_count,
   a.contact_method::text as contact_method,
-  a.in_norway
+  a.in_norway,
+  -- the same peer mentor, type and date in another chapter of the export
+  min(a.chapter_id::text) over same_day <> max(a.chapter_id::text) over same_day
+    as same_day_in_other_chapter
 from bufdir_private.export_activities a
 join public.local_chapters c on c.id = a.chapter_id
 join public.counties k on k.code = c.county_code
 join public.activity_types t on t.id = a.activity_type_id
 where a.export_id = %(export_id)s
+window same_day as (partition by a.peer_mentor_id, a.activity_type_id, a.activity_date)
 order by c.county_code, c.name, a.activity_date, a.id;
 
 -- name: list_attachments

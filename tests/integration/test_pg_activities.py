@@ -38,6 +38,26 @@ async def test_the_stream_holds_exactly_the_period_in_report_order(
     assert all(date(2025, 1, 1) <= r.activity_date <= date(2025, 12, 31) for r in rows)
 
 
+async def test_each_row_says_whether_another_chapter_has_the_same_activity_that_day(
+    pool: AsyncConnectionPool[Any], queries: Queries, conn: psycopg.AsyncConnection[Any]
+) -> None:
+    # NHF's seed records some activities in two chapters (the golden period).
+    export = await stored_export(
+        conn, ADMINS["nhf"], ORGS["nhf"], period_start="2024-01-01", period_end="2024-12-31"
+    )
+    rows = [activity async for activity in PostgresActivities(pool, queries).stream(export)]
+
+    chapters: dict[tuple[object, ...], set[str]] = {}
+    for row in rows:
+        key = (row.peer_mentor_id, row.activity_type_code, row.activity_date)
+        chapters.setdefault(key, set()).add(row.chapter_name)
+    expected = [
+        len(chapters[(r.peer_mentor_id, r.activity_type_code, r.activity_date)]) > 1 for r in rows
+    ]
+    assert [row.same_day_in_other_chapter for row in rows] == expected
+    assert 0 < sum(expected) < len(rows) / 10  # a few copies, among many that have none
+
+
 async def test_an_organisation_without_activities_in_the_period_streams_nothing(
     pool: AsyncConnectionPool[Any], queries: Queries, conn: psycopg.AsyncConnection[Any]
 ) -> None:

@@ -16,7 +16,8 @@ from bufdir_export._errors import InvalidColumnConfig, StepFailed
 from bufdir_export._models import ErrorCode
 from bufdir_export.core.ports import Activity
 from bufdir_export.report.config_checks import parse_column_config
-from bufdir_export.report.mapping import ConfiguredMapping
+from bufdir_export.report.mapping import ConfiguredMapping, activity_fields
+from bufdir_export.report.nhf_plugin import SameDayInSeveralChapters
 from bufdir_export.report.plugins import PluginRegistry, Verdict
 from bufdir_export.tools.seed import shipped_config
 from tests.support import activity, shipped_mapping
@@ -228,6 +229,26 @@ def test_nhf_a_copy_that_does_not_count_anyway_keeps_its_own_reason() -> None:
     second = activity(2, peer_mentor_id=mentor, activity_date=day, chapter_name="NHF Bergen")
     # The first did not count, so the second is the one that counts.
     assert _judge(shipped_mapping("nhf"), first, second) == [("Nei", "under 45 min"), COUNTED]
+
+
+def test_nhf_remembers_only_the_activities_the_source_says_have_a_copy() -> None:
+    mentor, day = uuid.UUID(int=7), date(2025, 5, 5)
+    told = [
+        activity(n, peer_mentor_id=mentor, activity_date=day, chapter_name=chapter,
+                 same_day_in_other_chapter=copy)
+        for n, (chapter, copy) in enumerate([("NHF Oslo", True), ("NHF Bergen", True)])
+    ]  # fmt: skip
+    alone = [activity(10 + n, same_day_in_other_chapter=False) for n in range(50)]
+    plugin = SameDayInSeveralChapters({}).begin()
+    mapping = shipped_mapping("nhf")
+    one_pass = mapping.begin()
+    assert [tuple(one_pass.map(a)[-2:]) for a in [*told, *alone]] == [
+        COUNTED, ("Nei", "registrert i flere lokallag"), *[COUNTED] * 50,
+    ]  # fmt: skip
+    # What the pass keeps: one key, the copies' (the others were never stored).
+    for a in [*told, *alone]:
+        plugin.judge(activity_fields(a) | {"counted": True}, Verdict(counted=True))
+    assert plugin.remembered == 1
 
 
 def test_each_pass_starts_afresh() -> None:

@@ -61,6 +61,11 @@ class Activity:
     participant_count: int
     contact_method: str
     in_norway: bool
+    # Whether the same peer mentor has an activity of the same type on the same
+    # date in another chapter of the export (None: not known). The source
+    # computes it over the whole export, so that a rule about such copies
+    # needs to remember only them, not every activity.
+    same_day_in_other_chapter: bool | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -58,6 +58,7 @@ def activity_fields(activity: Activity) -> Row:
         "participant_count": activity.participant_count,
         "contact_method": activity.contact_method,
         "in_norway": activity.in_norway,
+        "same_day_in_other_chapter": activity.same_day_in_other_chapter,
     }
 
 

@@ -7,6 +7,10 @@ activities in the same chapter on one date are several activity days (new
 participants each time) and all count. The first chapter in the report's
 order keeps the activity.
 
+Memory stays flat: the source says which activities have a copy in another
+chapter (``same_day_in_other_chapter``, computed by the query over the whole
+export), and only those are remembered.
+
 Registered as ``nhf-samme-dag``; option ``reason`` overrides the text
 written in ``Årsak``.
 """
@@ -45,8 +49,15 @@ class _Pass:
         # (peer mentor, type, date) -> the chapter that counted it first.
         self._first_chapter: dict[tuple[Any, Any, Any], str] = {}
 
+    @property
+    def remembered(self) -> int:
+        """How many (peer mentor, type, date) the pass keeps."""
+        return len(self._first_chapter)
+
     def judge(self, row: Mapping[str, Any], verdict: Verdict) -> Verdict:
-        if not verdict.counted:
+        if not verdict.counted or row["same_day_in_other_chapter"] is False:
+            # Counted (or not) as the rules say: no other chapter has this
+            # activity, so nothing needs remembering about it.
             return verdict
         key = (row["peer_mentor_id"], row["activity_type_code"], row["activity_date"])
         chapter: str = row["chapter_name"]
