@@ -10,9 +10,10 @@ activity.
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from datetime import date
 from decimal import ROUND_HALF_UP, Decimal
+from operator import itemgetter
 from typing import Any
 
 from .._errors import StepFailed
@@ -33,7 +34,7 @@ from .column_config import (
 )
 from .expressions import Expression, ExpressionFailed
 
-__all__ = ["CompiledColumn", "Row", "compile_column", "invalid_config"]
+__all__ = ["CompiledColumn", "Row", "compile_column", "invalid_config", "row_of_cells"]
 
 Row = dict[str, Any]
 
@@ -67,12 +68,37 @@ class CompiledColumn:
             raise invalid_config(f"column {self.header!r}: {error}", activity) from None
         return value
 
+    @property
+    def may_be_required(self) -> bool:
+        return self.required or self.required_if is not None
+
     def _is_required(self, row: Row) -> bool:
         return self.required or (self.required_if is not None and self.required_if.holds(row))
 
 
 class _ColumnProblem(Exception):
     pass
+
+
+def row_of_cells(columns: Sequence[CompiledColumn]) -> Callable[[Row, Activity], list[object]]:
+    """All the columns' cells of a row in one call: the values first, then
+    the required columns checked. Only when something fails is the row made
+    again column by column, so that the failure names its column."""
+    values = [column.value for column in columns]
+    checked = [(index, column) for index, column in enumerate(columns) if column.may_be_required]
+
+    def cells(row: Row, activity: Activity) -> list[object]:
+        try:
+            made = [value(row) for value in values]
+        except (_ColumnProblem, ExpressionFailed):
+            return [column.cell(row, activity) for column in columns]  # raises, naming it
+        for index, column in checked:
+            value = made[index]
+            if value is None or value == "":
+                column.cell(row, activity)  # raises when the column requires it
+        return made
+
+    return cells
 
 
 def compile_column(column: Column, index: int) -> CompiledColumn:
@@ -100,7 +126,7 @@ def _cell_function(column: Column) -> tuple[ColumnLayout, Value]:
         sources, separator = tuple(transform.sources), transform.separator
         return text, lambda row: separator.join(_as_text(row[name]) for name in sources)
     if isinstance(transform, DateTransform):
-        return ColumnLayout(header, "date", date_format=transform.format), lambda row: row[source]
+        return ColumnLayout(header, "date", date_format=transform.format), itemgetter(source)
     if isinstance(transform, NumberTransform):
         return _number_function(header, source, transform)
     if isinstance(transform, EnumTransform):
@@ -115,17 +141,18 @@ def _cell_function(column: Column) -> tuple[ColumnLayout, Value]:
 
 def _as_is(header: str, source: str) -> tuple[ColumnLayout, Value]:
     """A column without a transform: its field's own type."""
+    field = itemgetter(source)
     match FIELDS[source]:
         case FieldType.DATE:
-            return ColumnLayout(header, "date"), lambda row: row[source]
+            return ColumnLayout(header, "date"), field
         case FieldType.INTEGER:
-            return ColumnLayout(header, "integer"), lambda row: row[source]
+            return ColumnLayout(header, "integer"), field
         case FieldType.DECIMAL:
-            return ColumnLayout(header, "decimal", decimals=2), lambda row: row[source]
+            return ColumnLayout(header, "decimal", decimals=2), field
         case FieldType.BOOLEAN:
             return ColumnLayout(header), lambda row: "Ja" if row[source] else "Nei"
         case _:
-            return ColumnLayout(header), lambda row: row[source]
+            return ColumnLayout(header), field
 
 
 def _number_function(
@@ -150,7 +177,8 @@ def _enum_function(source: str, transform: EnumTransform) -> Value:
     values, default = dict(transform.values), transform.default
 
     def lookup(row: Row) -> object:
-        key = _enum_key(row[source])
+        value = row[source]
+        key = value if type(value) is str else _enum_key(value)
         label = values.get(key, default)
         if label is None:
             raise _ColumnProblem(f"no value for {key!r} in its enumeration")

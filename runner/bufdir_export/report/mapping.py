@@ -17,16 +17,17 @@ from __future__ import annotations
 from collections.abc import Sequence
 from decimal import ROUND_HALF_UP, Decimal
 from functools import lru_cache
+from typing import Any
 
 from ..core.ports import Activity, ColumnLayout, SummaryTable
 from .bufdir_rules import BUFDIR_RULES, BUFDIR_SUMMARY
 from .column_config import RULE_FIELDS, ColumnConfig
-from .columns import Row, compile_column, invalid_config
+from .columns import Row, compile_column, invalid_config, row_of_cells
 from .expressions import Expression, ExpressionFailed
 from .plugins import CountingPlugin, PluginPass, PluginRegistry, Verdict
 from .summary import SummaryBuilder
 
-__all__ = ["ConfiguredMapping", "activity_fields"]
+__all__ = ["PLUGIN_ONLY_FIELDS", "ConfiguredMapping", "activity_fields"]
 
 _HOUR = Decimal(60)
 _HUNDREDTH = Decimal("0.01")
@@ -38,8 +39,14 @@ def _hours(minutes: int) -> Decimal:
     return (Decimal(minutes) / _HOUR).quantize(_HUNDREDTH, ROUND_HALF_UP)
 
 
+# What plugins see beside the configuration's fields: hints from the source
+# (docs/plugins.md). A configuration cannot name them.
+PLUGIN_ONLY_FIELDS = frozenset({"same_day_in_other_chapter"})
+
+
 def activity_fields(activity: Activity) -> Row:
-    """The fields of one activity that a configuration may read (before counting)."""
+    """The fields of one activity that a configuration may read (before
+    counting), and the plugins' hints."""
     day = activity.activity_date
     return {
         "id": str(activity.id),
@@ -81,10 +88,14 @@ class ConfiguredMapping:
         self._version = version
         self._categories = {code: str(category) for code, category in config.categories.items()}
         self._rules = _compile_rules(config)
+        self._rule_fields = tuple(
+            dict.fromkeys(name for _, expression, _ in self._rules for name in expression.variables)
+        )
         self._columns = [
             compile_column(column, index) for index, column in enumerate(config.columns)
         ]
         self._layouts = [column.layout for column in self._columns]
+        self._cells = row_of_cells(self._columns)
         self._summary = config.summary or BUFDIR_SUMMARY
         self._plugins: list[CountingPlugin] = [
             plugins.build(use, f"$.plugins[{index}]") for index, use in enumerate(config.plugins)
@@ -110,10 +121,13 @@ class _Pass:
     def __init__(self, mapping: ConfiguredMapping, plugins: list[PluginPass]) -> None:
         self._categories = mapping._categories
         self._rules = mapping._rules
-        self._columns = mapping._columns
+        self._cells = mapping._cells
         self._plugins = plugins
         self._summary = SummaryBuilder(mapping._summary)
         self.counted = 0
+        # The rules read a few fields: each combination of them is judged once.
+        self._rule_fields = mapping._rule_fields
+        self._verdicts: dict[tuple[Any, ...], Verdict] = {}
 
     def map(self, activity: Activity) -> Sequence[object]:
         row = activity_fields(activity)
@@ -127,7 +141,7 @@ class _Pass:
         verdict = self._verdict(row, activity)
         row["counted"] = verdict.counted
         row["not_counted_reason"] = verdict.reason
-        cells = [column.cell(row, activity) for column in self._columns]
+        cells = self._cells(row, activity)
         self._summary.add(row)
         self.counted += verdict.counted
         return cells
@@ -136,21 +150,30 @@ class _Pass:
         return self._summary.table()
 
     def _verdict(self, row: Row, activity: Activity) -> Verdict:
-        verdict = _COUNTED
+        key = tuple(row[name] for name in self._rule_fields)
+        verdict = self._verdicts.get(key)
+        if verdict is None:
+            verdict = self._by_the_rules(row, activity)
+            if len(self._verdicts) >= _VERDICTS_KEPT:
+                self._verdicts.clear()
+            self._verdicts[key] = verdict
+        for plugin in self._plugins:
+            verdict = plugin.judge(row, verdict)
+        return verdict
+
+    def _by_the_rules(self, row: Row, activity: Activity) -> Verdict:
         for path, expression, reason in self._rules:
             try:
                 matched = expression.holds(row)
             except ExpressionFailed as error:
                 raise invalid_config(f"counting rule {path}: {error}", activity) from None
             if matched:
-                verdict = Verdict(counted=False, reason=reason)
-                break
-        for plugin in self._plugins:
-            verdict = plugin.judge(row, verdict)
-        return verdict
+                return Verdict(counted=False, reason=reason)
+        return _COUNTED
 
 
 _COUNTED = Verdict(counted=True)
+_VERDICTS_KEPT = 65_536
 
 
 def _compile_rules(config: ColumnConfig) -> list[tuple[str, Expression, str]]:

@@ -12,6 +12,8 @@ from .columns import Row
 
 __all__ = ["SummaryBuilder"]
 
+_COMBINATIONS_KEPT = 65_536
+
 
 class _Aggregate:
     """One aggregate column: which rows it takes, and what it makes of them."""
@@ -44,13 +46,25 @@ class SummaryBuilder:
             (index, aggregate.kind, aggregate.source or "", self._filters.index(aggregate.where))
             for index, aggregate in enumerate(self._aggregates)
         ]
+        # The filters read a few fields: each combination of them is tested once.
+        self._filter_fields = tuple(
+            dict.fromkeys(name for where in self._filters for name, _ in where)
+        )
+        self._passed: dict[tuple[Any, ...], list[bool]] = {}
 
     def add(self, row: Row) -> None:
         key = tuple(row[name] for name in self._group_by)
         sums = self._groups.get(key)
         if sums is None:
             sums = self._groups[key] = [_empty(aggregate) for aggregate in self._aggregates]
-        passed = [all(row[name] in allowed for name, allowed in where) for where in self._filters]
+        filter_key = tuple(row[name] for name in self._filter_fields)
+        passed = self._passed.get(filter_key)
+        if passed is None:
+            if len(self._passed) >= _COMBINATIONS_KEPT:
+                self._passed.clear()
+            passed = self._passed[filter_key] = [
+                all(row[name] in allowed for name, allowed in where) for where in self._filters
+            ]
         for index, kind, source, which in self._plan:
             if not passed[which]:
                 continue
