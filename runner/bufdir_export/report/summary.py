@@ -13,6 +13,8 @@ from .columns import Row
 __all__ = ["SummaryBuilder"]
 
 _COMBINATIONS_KEPT = 65_536
+# Which aggregates take a row: (counts, sums by source, distinct counts by source).
+_Plan = tuple[tuple[int, ...], tuple[tuple[int, str], ...], tuple[tuple[int, str], ...]]
 
 
 class _Aggregate:
@@ -40,17 +42,12 @@ class SummaryBuilder:
         # group key -> one accumulator per aggregate (an int, a Decimal, or a set)
         self._groups: dict[tuple[Any, ...], list[Any]] = {}
         self._distinct_totals: list[set[Any]] = [set() for _ in self._aggregates]
-        # Aggregates share their filters: each distinct one is tested once per row.
-        self._filters = list(dict.fromkeys(aggregate.where for aggregate in self._aggregates))
-        self._plan = [
-            (index, aggregate.kind, aggregate.source or "", self._filters.index(aggregate.where))
-            for index, aggregate in enumerate(self._aggregates)
-        ]
-        # The filters read a few fields: each combination of them is tested once.
+        # The filters read a few fields: for each combination of them, which
+        # aggregates take the row is decided once, split by what they do.
         self._filter_fields = tuple(
-            dict.fromkeys(name for where in self._filters for name, _ in where)
+            dict.fromkeys(name for aggregate in self._aggregates for name, _ in aggregate.where)
         )
-        self._passed: dict[tuple[Any, ...], list[bool]] = {}
+        self._plans: dict[tuple[Any, ...], _Plan] = {}
 
     def add(self, row: Row) -> None:
         key = tuple(row[name] for name in self._group_by)
@@ -58,24 +55,32 @@ class SummaryBuilder:
         if sums is None:
             sums = self._groups[key] = [_empty(aggregate) for aggregate in self._aggregates]
         filter_key = tuple(row[name] for name in self._filter_fields)
-        passed = self._passed.get(filter_key)
-        if passed is None:
-            if len(self._passed) >= _COMBINATIONS_KEPT:
-                self._passed.clear()
-            passed = self._passed[filter_key] = [
-                all(row[name] in allowed for name, allowed in where) for where in self._filters
-            ]
-        for index, kind, source, which in self._plan:
-            if not passed[which]:
-                continue
-            if kind == "count":
-                sums[index] += 1
-            elif kind == "sum":
-                sums[index] += row[source]
-            else:
-                value = row[source]
-                sums[index].add(value)
-                self._distinct_totals[index].add(value)
+        plan = self._plans.get(filter_key)
+        if plan is None:
+            if len(self._plans) >= _COMBINATIONS_KEPT:
+                self._plans.clear()
+            plan = self._plans[filter_key] = self._plan_for(row)
+        counts, sums_of, distinct = plan
+        for index in counts:
+            sums[index] += 1
+        for index, source in sums_of:
+            sums[index] += row[source]
+        for index, source in distinct:
+            value = row[source]
+            sums[index].add(value)
+            self._distinct_totals[index].add(value)
+
+    def _plan_for(self, row: Row) -> _Plan:
+        taking = [
+            (index, aggregate)
+            for index, aggregate in enumerate(self._aggregates)
+            if all(row[name] in allowed for name, allowed in aggregate.where)
+        ]
+        return (
+            tuple(index for index, aggregate in taking if aggregate.kind == "count"),
+            tuple((i, a.source or "") for i, a in taking if a.kind == "sum"),
+            tuple((i, a.source or "") for i, a in taking if a.kind == "count_distinct"),
+        )
 
     def table(self) -> SummaryTable:
         spec = self._spec
