@@ -96,7 +96,7 @@ def _csv_function(column: ColumnLayout) -> Callable[[object], str]:
         def day(value: object) -> str:
             return value.strftime(pattern) if isinstance(value, date) else cell_text(value or "")
 
-        return day
+        return _remembered(day)
     if column.kind == "decimal":
         places = column.decimals
 
@@ -105,10 +105,29 @@ def _csv_function(column: ColumnLayout) -> Callable[[object], str]:
                 return ""
             return f"{value:.{places}f}".replace(".", ",")
 
-        return decimal
+        return _remembered(decimal)
     if column.kind == "integer":
         return lambda value: "" if value is None else str(value)
     return _csv_text
+
+
+def _remembered(format_cell: Callable[[object], str]) -> Callable[[object], str]:
+    """``format_cell`` for a column of few distinct values (dates of a year,
+    hours): each value is formatted once (a bounded memory)."""
+    known: dict[object, str] = {}
+
+    def cell(value: object) -> str:
+        text = known.get(value)
+        if text is None:
+            if len(known) >= _REMEMBERED_VALUES:
+                known.clear()
+            text = known[value] = format_cell(value)
+        return text
+
+    return cell
+
+
+_REMEMBERED_VALUES = 4_096
 
 
 def _csv_text(value: object) -> str:
