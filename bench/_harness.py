@@ -59,16 +59,23 @@ def arguments(description: str) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=description)
     parser.add_argument("--json", type=Path, help="Also write the figures to this file.")
     parser.add_argument("--quick", action="store_true", help="Fewer samples, to try it out.")
+    parser.add_argument(
+        "--durable",
+        action="store_true",
+        help="The embedded server with fsync and synchronous_commit on, as a real server runs.",
+    )
     return parser.parse_args()
 
 
 @asynccontextmanager
-async def bench_database() -> AsyncIterator[str]:
-    """A new database, migrated and seeded with the demo data: its conninfo."""
+async def bench_database(*, durable: bool = False) -> AsyncIterator[str]:
+    """A new database, migrated and seeded with the demo data: its conninfo.
+    ``durable``: the embedded server flushes every commit (no effect on a
+    configured server, whose own settings :func:`commit_settings` reports)."""
     queries = load_queries()
     name = f"bufdir_bench_{secrets.token_hex(4)}"
     async with (
-        open_server(Settings()) as server,
+        open_server(Settings(), durable=durable) as server,
         await psycopg.AsyncConnection.connect(server.conninfo(), autocommit=True) as admin,
     ):
         await admin.execute(sql.SQL(queries["create_database"]).format(name=sql.Identifier(name)))
@@ -200,6 +207,21 @@ def machine() -> dict[str, Any]:
         "os": platform.platform(),
         "python": platform.python_version(),
     }
+
+
+async def commit_settings(conninfo: str) -> dict[str, str]:
+    """What a commit costs on the server: its fsync and synchronous_commit."""
+    async with await psycopg.AsyncConnection.connect(conninfo) as conn:
+        cursor = await conn.execute(
+            "select name, setting from pg_catalog.pg_settings"
+            " where name in ('fsync', 'synchronous_commit', 'full_page_writes') order by name"
+        )
+        return dict(await cursor.fetchall())
+
+
+def commits_label(settings: dict[str, str]) -> str:
+    """``fsync=off, synchronous_commit=off``: for a table's title."""
+    return ", ".join(f"{name}={settings[name]}" for name in ("fsync", "synchronous_commit"))
 
 
 async def server_version(conninfo: str) -> str:

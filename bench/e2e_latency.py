@@ -27,6 +27,8 @@ from bench._harness import (
     Report,
     arguments,
     bench_database,
+    commit_settings,
+    commits_label,
     median,
     percentile,
     report_rows,
@@ -58,7 +60,8 @@ async def main() -> None:
     args = arguments(__doc__ or "")
     runs = 8 if args.quick else 30
     report = Report("e2e_latency", "python -m bench.e2e_latency")
-    async with bench_database() as conninfo:
+    async with bench_database(durable=args.durable) as conninfo:
+        report.figures["commits"] = await commit_settings(conninfo)
         async with await psycopg.AsyncConnection.connect(conninfo, autocommit=True) as conn:
             written = await generate_activities(
                 conn, organisation_slug="nhf", count=ROWS, seed=1,
@@ -75,7 +78,7 @@ async def main() -> None:
 
     totals = [row["total"] for row in rows]
     steps = {step: [row["steps"][step] for row in rows] for step in STEPS}
-    report.figures = {
+    report.figures |= {
         "runs": runs,
         "rows": ROWS,
         "postgres": postgres,
@@ -85,7 +88,8 @@ async def main() -> None:
         "target_median_s": 0.5,
     }
     report.table(
-        f"Insert commit to completed with its URL ({ROWS} activities, xlsx, {runs} runs)",
+        f"Insert commit to completed with its URL ({ROWS} activities, xlsx, {runs} runs;"
+        f" {commits_label(report.figures['commits'])})",
         ["", "median ms", "p95 ms", "max ms"],
         [[name, *_ms(times)] for name, times in [("total", totals), *steps.items()]],
     )

@@ -28,6 +28,8 @@ from bench._harness import (
     Report,
     arguments,
     bench_database,
+    commit_settings,
+    commits_label,
     median,
     percentile,
     until_count,
@@ -66,7 +68,8 @@ async def main() -> None:
     args = arguments(__doc__ or "")
     count = 200 if args.quick else 1_000
     report = Report("vs_procrastinate", "python -m bench.vs_procrastinate")
-    async with bench_database() as conninfo:
+    async with bench_database(durable=args.durable) as conninfo:
+        report.figures["commits"] = await commit_settings(conninfo)
         ours = await _ours(conninfo, count)
         theirs = await _theirs(conninfo, count)
     rows = []
@@ -81,7 +84,8 @@ async def main() -> None:
     report.figures["ours_over_procrastinate"] = ours[0] / theirs[0]
     rows.append(["ratio (ours / Procrastinate)", "", f"{ours[0] / theirs[0]:.2f}", "", ""])
     report.table(
-        f"{count:,} no-op exports, {WORKERS} worker processes each, one run",
+        f"{count:,} no-op exports, {WORKERS} worker processes each, one run;"
+        f" {commits_label(report.figures['commits'])}",
         ["", "jobs", "per second", "median latency ms", "p95 latency ms"],
         rows,
     )

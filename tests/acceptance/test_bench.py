@@ -41,6 +41,7 @@ def server_url(server: Any) -> str:
 
 async def test_e2e_latency(tmp_path: Path, server_url: str) -> None:
     figures = await _bench("e2e_latency", tmp_path, server_url)
+    assert set(figures["commits"]) == {"fsync", "synchronous_commit", "full_page_writes"}
     assert 0 < figures["total_median_s"] <= figures["total_p95_s"]
     assert sum(figures["steps_median_s"].values()) <= figures["total_p95_s"] * 1.5
 
@@ -63,6 +64,7 @@ async def test_large_exports(tmp_path: Path, server_url: str) -> None:
 
 async def test_vs_procrastinate(tmp_path: Path, server_url: str) -> None:
     figures = await _bench("vs_procrastinate", tmp_path, server_url)
+    assert figures["commits"]["fsync"] in ("on", "off")
     assert figures["this state machine"]["jobs"] == figures["Procrastinate 3.10"]["jobs"] == 200
     assert figures["ours_over_procrastinate"] > 0
 

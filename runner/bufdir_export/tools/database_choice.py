@@ -29,12 +29,15 @@ class DatabaseServer:
 
 
 @asynccontextmanager
-async def open_server(settings: Settings) -> AsyncIterator[DatabaseServer]:
+async def open_server(
+    settings: Settings, *, durable: bool = False
+) -> AsyncIterator[DatabaseServer]:
     """The configured database (``DATABASE_URL`` or ``PG*``), else a throwaway server
-    started from the machine's PostgreSQL binaries and removed on exit."""
+    started from the machine's PostgreSQL binaries and removed on exit (flushing
+    every commit to disk where ``durable``)."""
     configured = settings.conninfo()
     if configured is not None:
         yield DatabaseServer("configured", configured)
         return
-    async with EmbeddedPostgres(settings.pg_bindir) as embedded:
+    async with EmbeddedPostgres(settings.pg_bindir, durable=durable) as embedded:
         yield DatabaseServer("embedded", embedded.conninfo())

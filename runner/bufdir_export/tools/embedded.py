@@ -52,6 +52,8 @@ _SERVER_SETTINGS = {
     "log_min_messages": "warning",
     "timezone": "UTC",
 }
+# As a real server runs: every commit flushed to disk before it returns.
+_DURABLE_SETTINGS = {"fsync": "on", "synchronous_commit": "on", "full_page_writes": "on"}
 
 
 def _has_server(directory: Path) -> bool:
@@ -128,11 +130,17 @@ class EmbeddedPostgres:
     """A PostgreSQL server of our own: ``async with EmbeddedPostgres() as server``.
 
     :meth:`stop` and :meth:`start` restart it on the same data (for fault
-    tests); :meth:`close` stops it and removes its data.
+    tests); :meth:`close` stops it and removes its data. It runs with
+    ``fsync`` and ``synchronous_commit`` off (nothing of it must survive a
+    power cut), or with both on where ``durable`` (to measure what commits
+    cost on a real server).
     """
 
-    def __init__(self, bindir: Path | None = None, *, superuser: str = "postgres") -> None:
+    def __init__(
+        self, bindir: Path | None = None, *, superuser: str = "postgres", durable: bool = False
+    ) -> None:
         self._bindir = find_bindir(bindir)
+        self._durable = durable
         self._superuser = superuser
         self._account = _Account.for_server()
         self._root = Path(tempfile.mkdtemp(prefix="bufdir-export-pg-"))
@@ -201,7 +209,11 @@ class EmbeddedPostgres:
                 "--no-sync",
             )
             self._initialised = True
-        settings = {**_SERVER_SETTINGS, "port": str(self._port)}
+        settings = {
+            **_SERVER_SETTINGS,
+            **(_DURABLE_SETTINGS if self._durable else {}),
+            "port": str(self._port),
+        }
         settings["unix_socket_directories"] = str(self._root)
         args = [str(self._bindir / "postgres"), "-D", str(self._data)]
         for name, value in settings.items():
