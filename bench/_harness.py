@@ -99,7 +99,10 @@ def runner_pool(conninfo: str, size: int = 2) -> AsyncConnectionPool[Any]:
         await conn.execute("set role bufdir_export_runner")
         await conn.commit()
 
-    return AsyncConnectionPool(conninfo, min_size=1, max_size=size, configure=as_runner, open=False)
+    return AsyncConnectionPool(
+        conninfo, kwargs={"autocommit": True}, min_size=1, max_size=size, configure=as_runner,
+        open=False,
+    )  # fmt: skip
 
 
 async def until_count(conn: psycopg.AsyncConnection[Any], query: str, count: int) -> None:

@@ -11,7 +11,7 @@ from __future__ import annotations
 import asyncio
 import os
 import signal
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -70,6 +70,13 @@ class NoopSteps:
     async def sign(self, path: str, ttl: timedelta) -> SignedUrl:
         return SignedUrl(f"https://files.example/{path}", datetime.now(UTC) + ttl)
 
+    async def delete(self, paths: Sequence[str]) -> None:
+        return None
+
+    async def export_paths(self) -> AsyncIterator[str]:
+        return
+        yield
+
 
 async def main() -> None:
     conninfo = os.environ["DATABASE_URL"]
@@ -80,8 +87,9 @@ async def main() -> None:
         await conn.commit()
 
     pool: AsyncConnectionPool[Any] = AsyncConnectionPool(
-        conninfo, min_size=2, max_size=3, configure=as_runner, open=False
-    )
+        conninfo, kwargs={"autocommit": True}, min_size=2, max_size=3, configure=as_runner,
+        open=False,
+    )  # fmt: skip
     await pool.open(wait=True)
     audit = PostgresAudit(
         pool, queries, runner_id=f"noop-{os.getpid()}", lease=timedelta(seconds=60)

@@ -114,7 +114,8 @@ async def _stop(processes: list[asyncio.subprocess.Process]) -> None:
         if process.returncode is None:
             process.terminate()
     for process in processes:
-        await asyncio.wait_for(process.wait(), 60)
+        # Reading the rest of its output closes the pipe with the process.
+        await asyncio.wait_for(process.communicate(), 60)
 
 
 async def _ours(conninfo: str, count: int) -> tuple[float, list[float]]:

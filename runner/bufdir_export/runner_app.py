@@ -59,8 +59,12 @@ class RunnerApp:
         self._conninfo = conninfo
         # Created by the first file written into it; removed by close().
         self._work_dir = Path(tempfile.gettempdir()) / f"bufdir-export-{secrets.token_hex(8)}"
+        # Autocommit: each of the runner's writes is one statement, one function
+        # of the runner API, committed when it returns, with no BEGIN and COMMIT
+        # of its own on the wire (reading activities opens its transaction).
         self.pool: AsyncConnectionPool[Any] = AsyncConnectionPool(
             conninfo,
+            kwargs={"autocommit": True},
             min_size=1,
             max_size=settings.concurrency + 2,
             configure=self._configure,

@@ -27,7 +27,12 @@ async def _as_runner(conn: psycopg.AsyncConnection[Any]) -> None:
 async def pool(database: str) -> AsyncIterator[AsyncConnectionPool[Any]]:
     """Connections to this test's database as the runner role, as the runner has them."""
     async with AsyncConnectionPool(
-        database, min_size=1, max_size=2, configure=_as_runner, open=False
+        database,
+        kwargs={"autocommit": True},
+        min_size=1,
+        max_size=2,
+        configure=_as_runner,
+        open=False,
     ) as opened:
         yield opened
 

@@ -54,6 +54,7 @@ class PostgresActivities:
         try:
             async with (
                 self._pool.connection() as conn,
+                conn.transaction(),  # a server-side cursor lives in a transaction
                 conn.cursor(
                     name=f"activities_{export.id.hex}", row_factory=class_row(Activity)
                 ) as cursor,
