@@ -14,13 +14,13 @@ that is a number, a county code that kept its zero.
 from __future__ import annotations
 
 import json
-import random
+import os
 import resource
+import shutil
 import subprocess
 import sys
 import tempfile
 import time
-import uuid
 from collections.abc import Callable, Iterator
 from datetime import date, datetime
 from pathlib import Path
@@ -35,23 +35,44 @@ HEADERS = [
 DATE_COLUMN, HOURS_COLUMN, COUNTY_COLUMN = 5, 7, 2
 
 
+CHAPTERS = ("Oslo", "Bergen", "Tromsø", "Bodø", "Ålesund")
+COUNTIES = ("03", "11", "15", "18", "31", "46", "50", "55")
+TYPES = ("Samtalegruppe", "Aktivitetsgruppe", "Oppsøkende", "Likepersonskurs")
+MINUTES = (30, 45, 60, 90, 120, 180)
+CONTACTS = ("Fysisk oppmøte", "Video", "Telefon")
+
+
 def rows(count: int) -> Iterator[list[Any]]:
-    """The same ``count`` rows every time."""
-    draw = random.Random(2025)
+    """The same ``count`` rows every time, and in bench/xlsx_writers_deno.ts:
+    both draw from the same xorshift32 sequence, value by value."""
+    state = 2025
+
+    def draw() -> int:
+        nonlocal state
+        state ^= (state << 13) & 0xFFFFFFFF
+        state ^= state >> 17
+        state ^= (state << 5) & 0xFFFFFFFF
+        return state
+
+    def pick(values: tuple[Any, ...]) -> Any:
+        return values[draw() % len(values)]
+
+    first_day = date(2025, 1, 1).toordinal()
     for _ in range(count):
-        minutes = draw.choice((30, 45, 60, 90, 120, 180))
+        hex_id = "".join(f"{draw():08x}" for _ in range(4))
+        minutes = pick(MINUTES)
         yield [
-            str(uuid.UUID(int=draw.getrandbits(128))),
-            f"NHF {draw.choice(('Oslo', 'Bergen', 'Tromsø', 'Bodø', 'Ålesund'))}",
-            draw.choice(("03", "11", "15", "18", "31", "46", "50", "55")),
-            f"{draw.randrange(301, 5700):04d}",
-            draw.choice(("Samtalegruppe", "Aktivitetsgruppe", "Oppsøkende", "Likepersonskurs")),
-            date.fromordinal(date(2025, 1, 1).toordinal() + draw.randrange(365)),
+            "-".join((hex_id[:8], hex_id[8:12], hex_id[12:16], hex_id[16:20], hex_id[20:])),
+            f"NHF {pick(CHAPTERS)}",
+            pick(COUNTIES),
+            f"{301 + draw() % 5399:04d}",
+            pick(TYPES),
+            date.fromordinal(first_day + draw() % 365),
             minutes,
             round(minutes / 60, 2),
-            draw.randrange(1, 20),
-            draw.choice(("Fysisk oppmøte", "Video", "Telefon")),
-            draw.random() < 0.97,
+            1 + draw() % 19,
+            pick(CONTACTS),
+            draw() % 100 < 97,
         ]
 
 
@@ -132,6 +153,41 @@ def rustpy_xlsxwriter_records(path: Path, count: int) -> None:
     )
 
 
+DENO_SCRIPT = Path(__file__).with_name("xlsx_writers_deno.ts")
+
+
+def deno() -> str:
+    """The deno binary: on PATH, or the PyPI package's beside this interpreter."""
+    found = shutil.which("deno") or shutil.which("deno", path=str(Path(sys.executable).parent))
+    if found is None:
+        raise SystemExit("no deno: install the PyPI package deno (the dev extra has it)")
+    return found
+
+
+def under_deno(writer: str) -> Callable[[Path, int], dict[str, float]]:
+    """A writer of bench/xlsx_writers_deno.ts, run by Deno with its npm package."""
+
+    def run(path: Path, count: int) -> dict[str, float]:
+        done = subprocess.run(  # noqa: S603 - the deno binary, this repository's script
+            [deno(), "run", "-A", str(DENO_SCRIPT), writer, str(count), str(path)],
+            capture_output=True, text=True, check=False, env={**os.environ, "NO_COLOR": "1"},
+        )  # fmt: skip
+        if done.returncode != 0:
+            raise SystemExit(f"deno {writer} failed: {done.stderr.strip()[-2000:]}")
+        figures: dict[str, float] = json.loads(done.stdout.strip().splitlines()[-1])
+        return figures
+
+    return run
+
+
+DENO_WRITERS: dict[str, tuple[Callable[[Path, int], dict[str, float]], str]] = {
+    "exceljs 4.4 streaming (Deno)": (
+        under_deno("exceljs"),
+        "streams (WorkbookWriter), as an Edge Function would",
+    ),
+    "SheetJS 0.18 (Deno)": (under_deno("sheetjs"), "makes the whole sheet in memory"),
+}
+
 WRITERS: dict[str, tuple[Callable[[Path, int], None], str]] = {
     "openpyxl write-only + lxml": (openpyxl_write_only, "streams; the product's writer"),
     "XlsxWriter constant_memory": (xlsxwriter_constant_memory, "streams, row by row"),
@@ -177,10 +233,13 @@ def main() -> None:
     report = Report("xlsx_writers", "python -m bench.xlsx_writers")
     table = []
     with tempfile.TemporaryDirectory() as work:
-        for name, (_, how) in WRITERS.items():
+        for name, how in [(n, w[1]) for n, w in (*WRITERS.items(), *DENO_WRITERS.items())]:
             measured = []
             path = Path(work) / f"{name.split()[0].lower()}.xlsx"
             for _ in range(runs):
+                if name in DENO_WRITERS:
+                    measured.append(DENO_WRITERS[name][0](path, count))
+                    continue
                 command = [sys.executable, "-m", "bench.xlsx_writers", "--one", name]
                 done = subprocess.run(  # noqa: S603 - this interpreter, this module
                     [*command, str(count), str(path)], capture_output=True, text=True, check=True
