@@ -4,7 +4,11 @@ Everything that can be decided once is decided in the constructor: each
 column becomes one small function, each expression is compiled, each plugin
 built. Per row, the mapping computes the row's fields, its Bufdir category,
 whether it counts (and why not), the activity sheet's cells, and adds the
-row to the summary.
+row to the summary. What depends on a few fields only is decided once per
+combination of them: the counting rules' verdict (by the fields the rules
+read), and which summary columns take the row (by the fields their filters
+read). A year has a few hundred such combinations, so per row what is left
+is looking them up, the plugins, and the cells.
 
 A configuration that breaks on a row (a value its enumeration does not
 know, an expression that fails, a required column left empty) raises
