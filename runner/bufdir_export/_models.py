@@ -30,6 +30,7 @@ __all__ = [
     "ExportUpdate",
     "ReportBasis",
     "base_year",
+    "period_text",
     "result_of",
 ]
 
@@ -195,6 +196,11 @@ def result_of(export: ExportRecord) -> ExportResult:
 MAX_PERIOD_DAYS = 366
 PERIOD_FIRST_DAY = date(2000, 1, 1)
 PERIOD_LAST_DAY = date(2099, 12, 31)
+
+
+def period_text(period_start: date, period_end: date) -> str:
+    """``01.01.2025-31.12.2025``: a period as the report and the command line show it."""
+    return f"{period_start:%d.%m.%Y}-{period_end:%d.%m.%Y}"
 
 
 def base_year(period_start: date, period_end: date) -> int | None:

@@ -24,6 +24,7 @@ from .._models import (
     ExportRequest,
     ExportStatus,
     base_year,
+    period_text,
 )
 from .._settings import Settings
 from ..client.client_app import ClientApp
@@ -133,7 +134,7 @@ def request(
             raise UsageError(error.errors()[0]["msg"].removeprefix("Value error, ")) from None
         if base_year(start, end) is None:
             err.print(
-                f"warning: {start:%d.%m.%Y}-{end:%d.%m.%Y} is not a calendar year; Bufdir"
+                f"warning: {period_text(start, end)} is not a calendar year; Bufdir"
                 " counts a calendar year (the base year, grunnlagsår), e.g."
                 f" --from {end.year}-01-01 --to {end.year}-12-31",
                 highlight=False,
@@ -145,7 +146,7 @@ def request(
             err.print(f"follow it: bufdir-export audit show {watch.export_id}", highlight=False)
             return None
         view = ExportView(
-            f"Export {watch.export_id} · {organisation} · {start:%d.%m.%Y}-{end:%d.%m.%Y}"
+            f"Export {watch.export_id} · {organisation} · {period_text(start, end)}"
             f" · {file_format}{' + vedlegg' if attachments else ''}",
             include_attachments=attachments,
         )
@@ -269,7 +270,7 @@ def audit_list(
             f"{e.created_at.astimezone():%Y-%m-%d %H:%M:%S}",
             str(e.id),
             entry.organisation,
-            f"{e.period_start:%d.%m.%Y}-{e.period_end:%d.%m.%Y}",
+            period_text(e.period_start, e.period_end),
             f"{e.format}{'+zip' if e.include_attachments else ''}",
             e.status if e.error_code is None else f"{e.status} ({e.error_code})",
             "-" if e.row_count is None else f"{e.row_count:,}",
@@ -329,7 +330,7 @@ def _record_table(entry: AuditEntry) -> Table:
         ("export", e.id),
         ("organisation", f"{entry.organisation} ({e.organisation_id})"),
         ("requested by", e.requested_by),
-        ("period", f"{e.period_start:%d.%m.%Y}-{e.period_end:%d.%m.%Y}"),
+        ("period", period_text(e.period_start, e.period_end)),
         ("format", f"{e.format}{' with attachments' if e.include_attachments else ''}"),
         ("status", e.status if e.status in TERMINAL else f"{e.status} ({step_label(e.status)})"),
         ("progress", f"{e.rows_done:,} / {e.rows_total:,} rows" if e.rows_total else None),

@@ -21,7 +21,14 @@ from collections.abc import AsyncIterator, Callable, Mapping, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 
-from .._models import ExportFormat, ExportRecord, ExportScope, ReportBasis, base_year
+from .._models import (
+    ExportFormat,
+    ExportRecord,
+    ExportScope,
+    ReportBasis,
+    base_year,
+    period_text,
+)
 from ..core.ports import (
     Activity,
     ColumnLayout,
@@ -85,7 +92,7 @@ class StreamingFileGenerator:
     ) -> GeneratedFile:
         file_name = report_file_name(export)
         await asyncio.to_thread(self._work_dir.mkdir, parents=True, exist_ok=True)
-        period = f"{export.period_start:%d.%m.%Y}-{export.period_end:%d.%m.%Y}"
+        period = period_text(export.period_start, export.period_end)
         year = base_year(export.period_start, export.period_end)
         info = ReportInfo(
             title=f"Bufdir-rapport, grunnlagsår {year}" if year else f"Bufdir-rapport {period}",
@@ -108,7 +115,7 @@ class StreamingFileGenerator:
             try:
                 writer = await thread.run(job.open, list(mapping.columns), info)
                 written = await self._pump(thread, writer, mapping_pass, rows, total, progress)
-                summary = _with_notes(mapping_pass.summary(), mapping, export, basis)
+                summary = _with_notes(mapping_pass.summary(), mapping, period, year, basis)
                 await thread.run(job.finish, summary)
                 digest = await thread.run(sha256_of, job.file.target)
             except BaseException:
@@ -189,14 +196,18 @@ def _audit_head(basis: ReportBasis) -> str:
 
 
 def _with_notes(
-    summary: SummaryTable, mapping: RowMapping, export: ExportRecord, basis: ReportBasis
+    summary: SummaryTable,
+    mapping: RowMapping,
+    period: str,
+    year: int | None,
+    basis: ReportBasis,
 ) -> SummaryTable:
     version = "standard" if mapping.version is None else f"versjon {mapping.version}"
     return dataclasses.replace(
         summary,
         notes=(
             ("Organisasjon", mapping.organisation_name),
-            *_period_notes(export),
+            *_period_notes(period, year),
             ("Omfang", _SCOPE_NOTES[basis.scope]),
             ("Kolonneoppsett", version),
             ("Tellende", _COUNTING_NOTE),
@@ -206,9 +217,7 @@ def _with_notes(
     )
 
 
-def _period_notes(export: ExportRecord) -> tuple[tuple[str, str], ...]:
-    period = f"{export.period_start:%d.%m.%Y}-{export.period_end:%d.%m.%Y}"
-    year = base_year(export.period_start, export.period_end)
+def _period_notes(period: str, year: int | None) -> tuple[tuple[str, str], ...]:
     if year is not None:
         return (("Grunnlagsår", str(year)), ("Periode", period))
     return (("Periode", f"{period}. {_NOT_A_CALENDAR_YEAR}"),)
