@@ -91,6 +91,14 @@ def _sheets(path: Path) -> dict[str, list[list[list[object]]]]:
     }
 
 
+def summary_figures(sheet: Any) -> tuple[list[dict[str, Any]], dict[str, Any]]:
+    """The summary sheet's group rows and its totals row, each by header."""
+    table = list(sheet.iter_rows(values_only=True))
+    end = next(i for i, row in enumerate(table) if row[0] == "Totalt")
+    groups = [dict(zip(table[0], row, strict=True)) for row in table[1:end]]
+    return groups, dict(zip(table[0], table[end], strict=True))
+
+
 def _compare_or_update(golden: Path, produced: bytes) -> None:
     if UPDATE:
         golden.write_bytes(produced)
@@ -204,15 +212,12 @@ async def test_the_summary_equals_an_independent_sql_aggregate(
 ) -> None:
     period = (date(2024, 7, 1), date(2025, 6, 30))  # two years in one reporting year
     made = await _report(conn, pool, queries, tmp_path, slug, ExportFormat.XLSX, period)
-    sheet = openpyxl.load_workbook(made.path)["Sammendrag"]
-    table = [list(row) for row in sheet.iter_rows(values_only=True)]
-    headers = table[0]
-    columns = [headers.index(header) for header in SUMMARY_HEADERS]
-    end = next(i for i, row in enumerate(table) if row[0] == "Totalt")
+    groups, totals = summary_figures(openpyxl.load_workbook(made.path)["Sammendrag"])
     produced = {
-        tuple(row[i] for i in columns[:4]): [row[i] for i in columns] for row in table[1:end]
+        tuple(group[h] for h in SUMMARY_HEADERS[:4]): [group[h] for h in SUMMARY_HEADERS]
+        for group in groups
     }
-    produced_totals = [table[end][i] for i in columns[4:]]
+    produced_totals = [totals[h] for h in SUMMARY_HEADERS[4:]]
 
     cursor = await conn.execute(
         INDEPENDENT_SUMMARY,
@@ -272,11 +277,8 @@ async def test_every_figure_of_the_summary_is_what_the_activity_sheet_shows(
     )
     workbook = openpyxl.load_workbook(made.path)
     activities = _records(workbook["Aktiviteter"])
-    summary = workbook["Sammendrag"]
-    table = [list(row) for row in summary.iter_rows(values_only=True)]
-    end = next(i for i, row in enumerate(table) if row[0] == "Totalt")
-    by_chapter = {row[3]: dict(zip(table[0], row, strict=True)) for row in table[1:end]}
-    totals = dict(zip(table[0], table[end], strict=True))
+    groups, totals = summary_figures(workbook["Sammendrag"])
+    by_chapter = {group["Lokallag"]: group for group in groups}
     labels = shipped_config(slug)["columns"]
     category_column = next(c for c in labels if c.get("source") == "category")
     category_of = {label: key for key, label in category_column["transform"]["values"].items()}

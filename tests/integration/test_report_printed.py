@@ -29,7 +29,7 @@ from psycopg_pool import AsyncConnectionPool
 from bufdir_export._models import ExportFormat
 from bufdir_export.postgres.queries import Queries
 from bufdir_export.tools.seed import DEMO_ORGANISATIONS
-from tests.integration.test_report_content import _report
+from tests.integration.test_report_content import _report, summary_figures
 
 BASE_YEAR = (date(2025, 1, 1), date(2025, 12, 31))
 _FOOTER = re.compile(r"(Sammendrag|Aktiviteter)\s+Side (\d+) av (\d+)")
@@ -88,9 +88,8 @@ async def test_the_report_prints_the_summary_on_one_page_and_every_column_on_eac
     made = await _report(conn, pool, queries, tmp_path, slug, ExportFormat.XLSX, BASE_YEAR)
     workbook = openpyxl.load_workbook(made.path, read_only=True)
     headers = [str(cell) for cell in next(workbook["Aktiviteter"].iter_rows(values_only=True))]
-    summary = list(workbook["Sammendrag"].iter_rows(values_only=True))
-    total = next(row for row in summary if row[0] == "Totalt")
-    days = total[summary[0].index("Sum tellende aktivitetsdager")]
+    _, totals = summary_figures(workbook["Sammendrag"])
+    days = totals["Sum tellende aktivitetsdager"]
     workbook.close()
 
     pages = await _printed_pages(made.path, tmp_path)
