@@ -16,6 +16,7 @@ from typing import Any
 import cel
 
 from .._errors import InvalidColumnConfig
+from ..core.memo import BoundedMemo
 
 __all__ = ["Expression", "ExpressionFailed"]
 
@@ -35,7 +36,7 @@ class Expression:
         self._program = program
         self.source = source
         self.variables = variables
-        self._memo: dict[tuple[Any, ...], bool] = {}
+        self._memo: BoundedMemo[bool] = BoundedMemo(_MEMO_LIMIT)
 
     @classmethod
     def compile(cls, source: str, *, path: str, fields: frozenset[str]) -> Expression:
@@ -63,10 +64,7 @@ class Expression:
             raise ExpressionFailed(f"{self.source!r} failed: {_first_line(error)}") from None
         if not isinstance(result, bool):
             raise ExpressionFailed(f"{self.source!r} gave {type(result).__name__}, not true/false")
-        if len(self._memo) >= _MEMO_LIMIT:
-            self._memo.clear()
-        self._memo[key] = result
-        return result
+        return self._memo.remember(key, result)
 
 
 def _first_line(error: BaseException) -> str:

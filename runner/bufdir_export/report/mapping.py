@@ -21,8 +21,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from decimal import ROUND_HALF_UP, Decimal
 from functools import lru_cache
-from typing import Any
 
+from ..core.memo import BoundedMemo
 from ..core.ports import Activity, ColumnLayout, SummaryTable
 from .bufdir_rules import BUFDIR_RULES, BUFDIR_SUMMARY
 from .column_config import RULE_FIELDS, ColumnConfig
@@ -131,7 +131,7 @@ class _Pass:
         self.counted = 0
         # The rules read a few fields: each combination of them is judged once.
         self._rule_fields = mapping._rule_fields
-        self._verdicts: dict[tuple[Any, ...], Verdict] = {}
+        self._verdicts: BoundedMemo[Verdict] = BoundedMemo(_VERDICTS_KEPT)
 
     def map(self, activity: Activity) -> Sequence[object]:
         row = activity_fields(activity)
@@ -157,10 +157,7 @@ class _Pass:
         key = tuple(row[name] for name in self._rule_fields)
         verdict = self._verdicts.get(key)
         if verdict is None:
-            verdict = self._by_the_rules(row, activity)
-            if len(self._verdicts) >= _VERDICTS_KEPT:
-                self._verdicts.clear()
-            self._verdicts[key] = verdict
+            verdict = self._verdicts.remember(key, self._by_the_rules(row, activity))
         for plugin in self._plugins:
             verdict = plugin.judge(row, verdict)
         return verdict

@@ -21,6 +21,7 @@ from datetime import date, datetime
 from pathlib import Path
 from typing import IO, Protocol
 
+from ..core.memo import BoundedMemo
 from ..core.ports import ColumnLayout, SummaryTable
 
 __all__ = [
@@ -114,15 +115,12 @@ def _csv_function(column: ColumnLayout) -> Callable[[object], str]:
 def _remembered(format_cell: Callable[[object], str]) -> Callable[[object], str]:
     """``format_cell`` for a column of few distinct values (dates of a year,
     hours): each value is formatted once (a bounded memory)."""
-    known: dict[object, str] = {}
+    known: BoundedMemo[str] = BoundedMemo(_REMEMBERED_VALUES)
+    known_text = known.get
 
     def cell(value: object) -> str:
-        text = known.get(value)
-        if text is None:
-            if len(known) >= _REMEMBERED_VALUES:
-                known.clear()
-            text = known[value] = format_cell(value)
-        return text
+        text = known_text(value)
+        return known.remember(value, format_cell(value)) if text is None else text
 
     return cell
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
+from ..core.memo import BoundedMemo
 from ..core.ports import CellKind, ColumnLayout, SummaryTable
 from .column_config import FIELDS, FieldType, Summary, SummaryColumn
 from .columns import Row
@@ -47,7 +48,7 @@ class SummaryBuilder:
         self._filter_fields = tuple(
             dict.fromkeys(name for aggregate in self._aggregates for name, _ in aggregate.where)
         )
-        self._plans: dict[tuple[Any, ...], _Plan] = {}
+        self._plans: BoundedMemo[_Plan] = BoundedMemo(_COMBINATIONS_KEPT)
 
     def add(self, row: Row) -> None:
         key = tuple(row[name] for name in self._group_by)
@@ -57,9 +58,7 @@ class SummaryBuilder:
         filter_key = tuple(row[name] for name in self._filter_fields)
         plan = self._plans.get(filter_key)
         if plan is None:
-            if len(self._plans) >= _COMBINATIONS_KEPT:
-                self._plans.clear()
-            plan = self._plans[filter_key] = self._plan_for(row)
+            plan = self._plans.remember(filter_key, self._plan_for(row))
         counts, sums_of, distinct = plan
         for index in counts:
             sums[index] += 1
