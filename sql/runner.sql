@@ -3,30 +3,14 @@
 -- when the export is no longer this claim's.
 
 -- name: claim_export
-select * from bufdir_private.claim_bufdir_export(%(runner_id)s, %(lease_seconds)s);
+-- The oldest waiting export, claimed, with what the first step needs (the
+-- requester's scope now, the claim's event, the activity count), each read by
+-- the function in a statement of its own, after the claim (see its migration).
+select (c.export).*, c.scope, c.audit_event_id, c.audit_hash, c.activity_count
+from bufdir_private.claim_bufdir_export_for_run(%(runner_id)s, %(lease_seconds)s) c;
 
 -- name: current_export
 select * from public.bufdir_export_audit where id = %(export_id)s;
-
--- name: report_basis
--- What the requester may read of the organisation now ('organisation', 'own',
--- or null when no longer a member), and the export's last event (its claim,
--- which the chain links to every request of the organisation before it). A
--- statement of its own, after the claim: in the claim's own select, this
--- stable function would read that select's snapshot, older than the one the
--- claim's update takes, and could miss a removal committed with the request.
-select bufdir_private.export_scope(e.id) as scope,
-       ev.id as audit_event_id,
-       ev.hash as audit_hash
-from public.bufdir_export_audit e
-cross join lateral (
-  select x.id, x.hash
-  from public.bufdir_export_audit_events x
-  where x.export_id = e.id
-  order by x.id desc
-  limit 1
-) ev
-where e.id = %(export_id)s;
 
 -- name: advance_export
 select * from bufdir_private.advance_bufdir_export(

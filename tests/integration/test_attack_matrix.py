@@ -304,6 +304,10 @@ MATRIX: dict[tuple[str, str], tuple[str, tuple[str, ...]]] = {
         "select id from bufdir_private.claim_bufdir_export('matrix', 60)",
         ("denied", "denied", "denied", "denied", "denied", "denied", "ok", "ok"),
     ),
+    ("claim_bufdir_export_for_run()", "call"): (
+        "select (c.export).id from bufdir_private.claim_bufdir_export_for_run('matrix', 60) c",
+        ("denied", "denied", "denied", "denied", "denied", "denied", "ok", "ok"),
+    ),
     ("advance_bufdir_export()", "call"): (
         "select id from bufdir_private.advance_bufdir_export(%(export)s, 'matrix', 1,"
         " 'querying_activities', 'mapping_columns', 60)",

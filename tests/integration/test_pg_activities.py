@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, timedelta
 from typing import Any
 
 import psycopg
@@ -10,6 +10,7 @@ from psycopg_pool import AsyncConnectionPool
 
 from bufdir_export.postgres.activities import PostgresActivities
 from bufdir_export.postgres.queries import Queries
+from bufdir_export.postgres.runner_audit import PostgresAudit
 from tests.integration.contract import act_as, stored_export
 from tests.support import ADMINS, ORGS
 
@@ -112,3 +113,8 @@ async def test_a_members_export_streams_what_the_member_may_read_and_no_more(
     assert streamed == readable
     assert 0 < len(readable) < everything[0]  # type: ignore[index]
     assert await source.count(export) == len(readable)
+    # The claim counts the same, in its own call.
+    audit = PostgresAudit(pool, queries, runner_id="counting", lease=timedelta(minutes=1))
+    claimed = await audit.claim()
+    assert claimed is not None
+    assert (claimed.export.id, claimed.activity_count) == (export.id, len(readable))

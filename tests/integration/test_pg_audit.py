@@ -13,8 +13,8 @@ import pytest
 from psycopg_pool import AsyncConnectionPool
 
 from bufdir_export import ExportNotFound, LeaseLost
-from bufdir_export._models import ErrorCode, ExportScope, ExportStatus
-from bufdir_export.core.ports import GeneratedFile, SignedUrl
+from bufdir_export._models import ErrorCode, ExportRecord, ExportScope, ExportStatus
+from bufdir_export.core.ports import ClaimedExport, GeneratedFile, SignedUrl
 from bufdir_export.postgres.queries import Queries
 from bufdir_export.postgres.runner_audit import PostgresAudit
 from tests.integration.contract import World, act_as, expire_lease, held_by, new_export
@@ -34,6 +34,16 @@ def _audit(
     return PostgresAudit(pool, queries, runner_id=runner, lease=timedelta(minutes=1), **kw)
 
 
+async def _claim(audit: PostgresAudit) -> ClaimedExport:
+    claimed = await audit.claim()
+    assert claimed is not None
+    return claimed
+
+
+async def _claimed(audit: PostgresAudit) -> ExportRecord:
+    return (await _claim(audit)).export
+
+
 async def test_a_claimed_export_is_walked_to_completed(
     pool: AsyncConnectionPool[Any],
     queries: Queries,
@@ -43,25 +53,25 @@ async def test_a_claimed_export_is_walked_to_completed(
     export_id = await new_export(conn, world)
     audit = _audit(pool, queries, "runner-a")
 
-    export = await audit.claim()
-    assert export is not None
+    claimed = await _claim(audit)
+    export, basis = claimed.export, claimed.basis
     assert (export.id, export.status, export.runner_id) == (
         export_id,
         ExportStatus.QUERYING_ACTIVITIES,
         "runner-a",
     )
-    basis = await audit.report_basis(export)
     assert basis is not None
     assert basis.scope is ExportScope.OWN  # a plain member asked
+    assert claimed.activity_count == 0  # this world records no activities
     # The chain's head for the report: the claim's event, by id and hash.
-    claimed = await (
+    claim_event = await (
         await conn.execute(
             "select id, hash from public.bufdir_export_audit_events"
             " where export_id = %s and to_status = 'querying_activities'",
             [export_id],
         )
     ).fetchone()
-    assert (basis.audit_event_id, basis.audit_hash) == claimed
+    assert (basis.audit_event_id, basis.audit_hash) == claim_event
     for status in (
         ExportStatus.MAPPING_COLUMNS,
         ExportStatus.GENERATING_FILE,
@@ -97,9 +107,8 @@ async def test_a_requester_who_left_is_no_member(
     await conn.execute(
         "delete from public.organisation_members where user_id = %s", [world.member_a]
     )
-    export = await _audit(pool, queries, "r").claim()
-    assert export is not None
-    assert await _audit(pool, queries, "r").report_basis(export) is None
+    claimed = await _claim(_audit(pool, queries, "r"))
+    assert (claimed.basis, claimed.activity_count) == (None, None)
 
 
 async def test_writes_after_a_cancellation_raise_lease_lost_and_change_nothing(
@@ -110,8 +119,7 @@ async def test_writes_after_a_cancellation_raise_lease_lost_and_change_nothing(
 ) -> None:
     export_id = await new_export(conn, world)
     audit = _audit(pool, queries, "r")
-    export = await audit.claim()
-    assert export is not None
+    export = await _claimed(audit)
     async with conn.transaction():
         await act_as(conn, "authenticated", world.member_a)
         await conn.execute("select public.cancel_bufdir_export(%s)", [export_id])
@@ -133,8 +141,7 @@ async def test_progress_is_written_at_most_once_per_interval(
     await new_export(conn, world)
     clock = Clock()
     audit = _audit(pool, queries, "r", progress_interval=0.25, clock=clock)
-    export = await audit.claim()
-    assert export is not None
+    export = await _claimed(audit)
 
     async def seen() -> tuple[int | None, int | None]:
         now = await audit.current(export.id)
@@ -160,8 +167,7 @@ async def test_a_failure_is_written_with_its_code(
 ) -> None:
     await new_export(conn, world)
     audit = _audit(pool, queries, "r")
-    export = await audit.claim()
-    assert export is not None
+    export = await _claimed(audit)
     failed = await audit.fail(export, ErrorCode.QUERY_ERROR, "querying the activities failed")
     assert (failed.status, failed.error_code) == (ExportStatus.FAILED, ErrorCode.QUERY_ERROR)
 
@@ -181,14 +187,12 @@ async def test_a_released_export_is_waiting_again_for_any_runner(
 ) -> None:
     export_id = await new_export(conn, world)
     audit = _audit(pool, queries, "runner-a")
-    export = await audit.claim()
-    assert export is not None
+    export = await _claimed(audit)
 
     await audit.release(export)
 
     assert await held_by(conn, export_id) == ("initialised", None, 1)
-    again = await _audit(pool, queries, "runner-b").claim()
-    assert again is not None
+    again = await _claimed(_audit(pool, queries, "runner-b"))
     assert (again.id, again.runner_id, again.attempts) == (export_id, "runner-b", 2)
     with pytest.raises(LeaseLost):
         await audit.release(export)
@@ -225,8 +229,7 @@ async def test_holding_an_export_renews_its_lease_until_the_block_ends(
 ) -> None:
     export_id = await new_export(conn, world)
     audit = PostgresAudit(pool, queries, runner_id="runner-a", lease=timedelta(seconds=1))
-    export = await audit.claim()
-    assert export is not None
+    export = await _claimed(audit)
 
     async def lease() -> datetime:
         row = await (
@@ -260,8 +263,7 @@ async def test_a_step_held_is_stopped_soon_after_its_export_is_cancelled(
 ) -> None:
     export_id = await new_export(conn, world)
     audit = _audit(pool, queries, "r", watch_interval=0.05)
-    export = await audit.claim()
-    assert export is not None
+    export = await _claimed(audit)
     inside = asyncio.Event()
     reached: list[str] = []
 

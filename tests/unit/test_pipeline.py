@@ -35,6 +35,7 @@ from bufdir_export.core.pipeline import ExportPipeline
 from bufdir_export.core.ports import (
     Activity,
     Attachment,
+    ClaimedExport,
     ColumnLayout,
     GeneratedFile,
     Progress,
@@ -58,6 +59,7 @@ class World:
     export: ExportRecord | None = None
     scope: ExportScope | None = ExportScope.ORGANISATION
     total: int = 3
+    counted_with_claim: bool = True  # else the claim leaves the count to the step
     fail_in: str | None = None
     lose_at: ExportStatus | None = None
     then: ExportStatus = ExportStatus.CANCELLED
@@ -76,19 +78,20 @@ class World:
             raise Boom("password=hunter2 at db.internal")
 
     # AuditService -------------------------------------------------------
-    async def claim(self) -> ExportRecord | None:
+    async def claim(self) -> ClaimedExport | None:
         self.calls.append(("claim",))
-        return self.export
+        if self.export is None:
+            return None
+        if self.scope is None:
+            return ClaimedExport(self.export, None, None)
+        basis = dataclasses.replace(BASIS, scope=self.scope)
+        return ClaimedExport(self.export, basis, self.total if self.counted_with_claim else None)
 
     async def current(self, export_id: uuid.UUID) -> ExportRecord:
         self.calls.append(("current",))
         assert self.export is not None
         attempts = self.export.attempts + (1 if self.then_claimed_again else 0)
         return self.export.model_copy(update={"status": self.then, "attempts": attempts})
-
-    async def report_basis(self, export: ExportRecord) -> ReportBasis | None:
-        self.calls.append(("report_basis",))
-        return None if self.scope is None else dataclasses.replace(BASIS, scope=self.scope)
 
     async def advance(self, export: ExportRecord, to: ExportStatus) -> ExportRecord:
         self.calls.append(("advance", to))
@@ -284,8 +287,6 @@ async def test_the_steps_run_in_order_each_after_its_status(world: World) -> Non
 
     assert world.names() == [
         "claim",
-        "report_basis",
-        "count",
         "advance:mapping_columns",
         "prepare",
         "advance:generating_file",
@@ -306,6 +307,15 @@ async def test_the_steps_run_in_order_each_after_its_status(world: World) -> Non
     assert ("upload", expected_path, "bufdir-rapport.xlsx") in world.calls
     assert ("sign", expected_path, timedelta(hours=24)) in world.calls
     assert list(world.tmp.iterdir()) == []  # the local file is gone once stored
+
+
+async def test_a_count_the_claim_left_is_taken_in_the_querying_step(world: World) -> None:
+    world.counted_with_claim = False
+    result = await world.pipeline().run_export()
+
+    assert world.names()[:3] == ["claim", "count", "advance:mapping_columns"]
+    assert isinstance(result, ExportSuccess)
+    assert result.row_count == 3
 
 
 async def test_the_export_is_claimed_before_any_collaborator_is_called(world: World) -> None:
@@ -366,6 +376,7 @@ async def test_a_failing_step_fails_the_export_with_its_code_then_propagates(
 ) -> None:
     world.export = export_record(include_attachments=True)
     world.fail_in = step
+    world.counted_with_claim = step != "count"
 
     with pytest.raises(Boom):
         await world.pipeline().run_export()
@@ -402,7 +413,7 @@ async def test_a_requester_who_left_the_organisation_is_refused(world: World) ->
     result = await world.pipeline().run_export()
 
     assert _describe(result) == "failure:failed:forbidden"
-    assert world.names() == ["claim", "report_basis", "fail"]
+    assert world.names() == ["claim", "fail"]
 
 
 async def test_a_cancellation_between_steps_is_respected_not_overwritten(world: World) -> None:

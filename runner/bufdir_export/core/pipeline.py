@@ -35,6 +35,7 @@ from .ports import (
     ActivitySource,
     AttachmentBundler,
     AuditService,
+    ClaimedExport,
     ColumnMapper,
     FileGenerator,
     GeneratedFile,
@@ -105,13 +106,14 @@ class ExportPipeline:
         An exception inside a step marks the export ``failed`` (with the step's
         error code, or the code of a :class:`StepFailed`) and propagates.
         """
-        export = await self._claim()
-        if export is None:
+        claimed = await self._claim()
+        if claimed is None:
             return None
+        export = claimed.export
         work = _Work()
         try:
             async with self._audit.hold(export):
-                return await self._run(export, work)
+                return await self._run(claimed, work)
         except LeaseLost:
             return await self._outcome_after_losing(export, work)
         except asyncio.CancelledError:
@@ -123,14 +125,16 @@ class ExportPipeline:
             if work.ended_unfinished and work.stored_path is not None:
                 await self._unstore(export, work.stored_path)
 
-    async def _run(self, export: ExportRecord, work: _Work) -> ExportResult:
-        current = export
+    async def _run(self, claimed: ClaimedExport, work: _Work) -> ExportResult:
+        current = claimed.export
         try:
-            basis = await self._audit.report_basis(current)
+            basis = claimed.basis
             if basis is None:
                 failed = await self._audit.fail(current, ErrorCode.FORBIDDEN, _NOT_A_MEMBER)
                 return result_of(failed)
-            total = await self._query_activities(current)
+            total = claimed.activity_count
+            if total is None:
+                total = await self._query_activities(current)
             if total == 0:
                 return result_of(await self._audit.complete_empty(current))
             current = await self._audit.advance(current, ExportStatus.MAPPING_COLUMNS)
@@ -154,7 +158,7 @@ class ExportPipeline:
             work.ended_unfinished = await self._fail_step(current, error)
             raise
 
-    async def _claim(self) -> ExportRecord | None:
+    async def _claim(self) -> ClaimedExport | None:
         return await self._audit.claim()
 
     async def _query_activities(self, export: ExportRecord) -> int:

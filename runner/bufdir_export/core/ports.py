@@ -25,6 +25,7 @@ __all__ = [
     "AttachmentStore",
     "AuditService",
     "CellKind",
+    "ClaimedExport",
     "ColumnLayout",
     "ColumnMapper",
     "FileGenerator",
@@ -99,6 +100,18 @@ class SignedUrl:
     expires_at: datetime
 
 
+@dataclass(frozen=True, slots=True)
+class ClaimedExport:
+    """An export as its claim found it, read in the claim's call, after it."""
+
+    export: ExportRecord
+    # What the report is made from; None when the requester is no longer a member.
+    basis: ReportBasis | None
+    # The export's activities; None when they were not counted with the claim
+    # (the querying step counts them).
+    activity_count: int | None
+
+
 class AuditService(Protocol):
     """Every write to the audit record, each guarded by runner and expected status.
 
@@ -106,12 +119,11 @@ class AuditService(Protocol):
     lease, or cancelled by its requester) raises :class:`~bufdir_export.LeaseLost`.
     """
 
-    async def claim(self) -> ExportRecord | None: ...
-    async def current(self, export_id: UUID) -> ExportRecord: ...
-    async def report_basis(self, export: ExportRecord) -> ReportBasis | None:
-        """What the requester may read of the organisation now, and the export's
-        last audit event; None when the requester is no longer a member."""
+    async def claim(self) -> ClaimedExport | None:
+        """Claim the oldest waiting export, if one waits."""
         ...
+
+    async def current(self, export_id: UUID) -> ExportRecord: ...
 
     async def advance(self, export: ExportRecord, to: ExportStatus) -> ExportRecord: ...
     async def progress(self, export: ExportRecord, rows_done: int, rows_total: int) -> None: ...

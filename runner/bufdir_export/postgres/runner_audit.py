@@ -16,7 +16,7 @@ from psycopg_pool import AsyncConnectionPool
 from .._errors import ExportNotFound
 from .._models import ErrorCode, ExportRecord, ExportScope, ExportStatus, ReportBasis
 from ..core.lease import held
-from ..core.ports import GeneratedFile, SignedUrl
+from ..core.ports import ClaimedExport, GeneratedFile, SignedUrl
 from ..core.retry import retry_transient
 from ..core.sweep import StoredExport
 from .error_translation import translate_error
@@ -85,25 +85,27 @@ class PostgresAudit:
         # claim is refused (XB008), whichever worker of this runner makes it.
         return {"export_id": export.id, "runner_id": self._runner_id, "claim": export.attempts}
 
-    async def claim(self) -> ExportRecord | None:
+    async def claim(self) -> ClaimedExport | None:
         row = await self._row(
             self._queries["claim_export"],
             {"runner_id": self._runner_id, "lease_seconds": self._lease_seconds},
         )
-        return None if row is None else ExportRecord.model_validate(row)
+        if row is None:
+            return None
+        scope = row.pop("scope")
+        event_id, event_hash = row.pop("audit_event_id"), row.pop("audit_hash")
+        count = row.pop("activity_count")
+        basis = (
+            None
+            if scope is None
+            else ReportBasis(
+                scope=ExportScope(scope), audit_event_id=event_id, audit_hash=event_hash
+            )
+        )
+        return ClaimedExport(ExportRecord.model_validate(row), basis, count)
 
     async def current(self, export_id: UUID) -> ExportRecord:
         return await self._record(self._queries["current_export"], {"export_id": export_id})
-
-    async def report_basis(self, export: ExportRecord) -> ReportBasis | None:
-        row = await self._row(self._queries["report_basis"], {"export_id": export.id})
-        if row is None or row["scope"] is None:
-            return None
-        return ReportBasis(
-            scope=ExportScope(row["scope"]),
-            audit_event_id=row["audit_event_id"],
-            audit_hash=row["audit_hash"],
-        )
 
     async def advance(self, export: ExportRecord, to: ExportStatus) -> ExportRecord:
         return await self._record(

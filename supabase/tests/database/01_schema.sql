@@ -55,7 +55,8 @@ select functions_are('bufdir_private', array[
   'bufdir_column_configs_before_insert',
   'bufdir_column_configs_before_update', 'bufdir_export_audit_after_write',
   'bufdir_export_audit_before_insert', 'bufdir_export_audit_before_update',
-  'can_read_activity', 'claim_bufdir_export', 'column_config_problem', 'complete_bufdir_export',
+  'can_read_activity', 'claim_bufdir_export', 'claim_bufdir_export_for_run',
+  'column_config_problem', 'complete_bufdir_export',
   'complete_empty_bufdir_export', 'current_actor', 'defer_bufdir_export', 'export_scope',
   'fail_bufdir_export',
   'forbid_audit_change',
@@ -67,7 +68,7 @@ select functions_are('bufdir_private', array[
 ], 'bufdir_private holds exactly the functions of the contract');
 select is(
   (select count(*)::int from pg_proc p where p.pronamespace = 'bufdir_private'::regnamespace),
-  36, 'and each of them once: no overload');
+  37, 'and each of them once: no overload');
 select functions_are('public', array['cancel_bufdir_export'],
   'public holds one function of ours: cancel_bufdir_export');
 
