@@ -33,6 +33,7 @@ from rich.console import Console
 from rich.table import Table
 
 from bufdir_export._settings import Settings
+from bufdir_export.postgres.pool import runner_pool as production_pool
 from bufdir_export.postgres.queries import load_queries
 from bufdir_export.tools.database_choice import open_server
 from bufdir_export.tools.migrations import migrate
@@ -97,12 +98,8 @@ def runner_pool(conninfo: str, size: int = 2) -> AsyncConnectionPool[Any]:
 
     async def as_runner(conn: psycopg.AsyncConnection[Any]) -> None:
         await conn.execute("set role bufdir_export_runner")
-        await conn.commit()
 
-    return AsyncConnectionPool(
-        conninfo, kwargs={"autocommit": True}, min_size=1, max_size=size, configure=as_runner,
-        open=False,
-    )  # fmt: skip
+    return production_pool(conninfo, max_size=size, configure=as_runner, name="bench")
 
 
 async def until_count(conn: psycopg.AsyncConnection[Any], query: str, count: int) -> None:

@@ -16,9 +16,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-import psycopg
-from psycopg_pool import AsyncConnectionPool
-
+from bench._harness import runner_pool
 from bufdir_export._models import ExportRecord, ReportBasis
 from bufdir_export.core.pipeline import ExportPipeline
 from bufdir_export.core.ports import Activity, GeneratedFile, Progress, RowMapping, SignedUrl
@@ -82,14 +80,7 @@ async def main() -> None:
     conninfo = os.environ["DATABASE_URL"]
     queries = load_queries()
 
-    async def as_runner(conn: psycopg.AsyncConnection[Any]) -> None:
-        await conn.execute("set role bufdir_export_runner")
-        await conn.commit()
-
-    pool: AsyncConnectionPool[Any] = AsyncConnectionPool(
-        conninfo, kwargs={"autocommit": True}, min_size=2, max_size=3, configure=as_runner,
-        open=False,
-    )  # fmt: skip
+    pool = runner_pool(conninfo, size=3)
     await pool.open(wait=True)
     audit = PostgresAudit(
         pool, queries, runner_id=f"noop-{os.getpid()}", lease=timedelta(seconds=60)

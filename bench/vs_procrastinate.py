@@ -46,6 +46,23 @@ OURS_ENDED = (
     "select count(*) from public.bufdir_export_audit where status in ('completed', 'failed')"
 )
 THEIRS_ENDED = "select count(*) from procrastinate_jobs where status in ('succeeded', 'failed')"
+# Every call of the runner API, counted by the server (track_functions = pl).
+TRACK_FUNCTIONS = (
+    "select format('alter database %I set track_functions = %L', current_database(), 'pl')"
+)
+RUNNER_CALLS = """
+select f.funcname, f.calls, f.total_time
+from pg_stat_user_functions f
+where f.schemaname = 'bufdir_private'
+  and f.funcname in ('claim_bufdir_export_for_run', 'advance_bufdir_export',
+                     'heartbeat_bufdir_export', 'complete_bufdir_export',
+                     'complete_empty_bufdir_export', 'fail_bufdir_export',
+                     'release_bufdir_export', 'defer_bufdir_export')
+order by f.funcname
+"""
+OURS_CLAIMED = (
+    "select count(*) from public.bufdir_export_audit_events where to_status = 'querying_activities'"
+)
 OURS_TIMES = """
 select e.status::text,
        (select count(*) from public.bufdir_export_audit_events v
@@ -70,7 +87,7 @@ async def main() -> None:
     report = Report("vs_procrastinate", "python -m bench.vs_procrastinate")
     async with bench_database(durable=args.durable) as conninfo:
         report.figures["commits"] = await commit_settings(conninfo)
-        ours = await _ours(conninfo, count)
+        ours, calls = await _ours(conninfo, count)
         theirs = await _theirs(conninfo, count)
     rows = []
     for name, (rate, latencies) in (("this state machine", ours), ("Procrastinate 3.10", theirs)):
@@ -83,11 +100,22 @@ async def main() -> None:
         rows.append([name, count, rate, median(latencies) * 1000, percentile(latencies, 95) * 1000])
     report.figures["ours_over_procrastinate"] = ours[0] / theirs[0]
     rows.append(["ratio (ours / Procrastinate)", "", f"{ours[0] / theirs[0]:.2f}", "", ""])
+    report.figures["runner_calls"] = calls
+    # Every call but the claims that found nothing (counted once as a claim call, once aside).
+    empty = calls["empty claims"][0]
+    per_export = (sum(n for n, _ in calls.values()) - 2 * empty) / count
+    report.figures["runner_calls_per_export"] = per_export
     report.table(
         f"{count:,} no-op exports, {WORKERS} worker processes each, one run;"
         f" {commits_label(report.figures['commits'])}",
         ["", "jobs", "per second", "median latency ms", "p95 latency ms"],
         rows,
+    )
+    report.table(
+        f"Runner API calls of ours (one committed statement each), counted by the server:"
+        f" {per_export:.2f} per export, claims that found nothing aside",
+        ["", "calls", "per export", "mean ms in the server"],
+        [[name, n, n / count, ms] for name, (n, ms) in calls.items()],
     )
     report.show(args.json)
 
@@ -118,7 +146,13 @@ async def _stop(processes: list[asyncio.subprocess.Process]) -> None:
         await asyncio.wait_for(process.communicate(), 60)
 
 
-async def _ours(conninfo: str, count: int) -> tuple[float, list[float]]:
+async def _ours(
+    conninfo: str, count: int
+) -> tuple[tuple[float, list[float]], dict[str, tuple[int, float]]]:
+    async with await psycopg.AsyncConnection.connect(conninfo, autocommit=True) as conn:
+        statement = await (await conn.execute(TRACK_FUNCTIONS)).fetchone()
+        assert statement is not None
+        await conn.execute(statement[0])  # for the workers' sessions, which start now
     workers = await _workers(conninfo, "-m", "bench._noop_steps")
     try:
         for worker in workers:
@@ -135,7 +169,24 @@ async def _ours(conninfo: str, count: int) -> tuple[float, list[float]]:
     bad = [r for r in rows if r[0] != "completed" or r[1] != 1]
     if len(rows) != count or bad:
         raise SystemExit(f"ours: {len(rows)} exports, {len(bad)} not completed exactly once")
-    return _rate_and_latencies([(r[2], r[3]) for r in rows])
+    return _rate_and_latencies([(r[2], r[3]) for r in rows]), await _runner_calls(conninfo)
+
+
+async def _runner_calls(conninfo: str) -> dict[str, tuple[int, float]]:
+    """The runner API's calls and the mean milliseconds of one inside the server,
+    by function, once the workers have exited (a session's counts reach the
+    server's statistics by the time it ends)."""
+    async with await psycopg.AsyncConnection.connect(conninfo, autocommit=True) as conn:
+        counted = await (await conn.execute(RUNNER_CALLS)).fetchall()
+        claimed = await (await conn.execute(OURS_CLAIMED)).fetchone()
+    assert claimed is not None
+    calls = {name: n for name, n, _ in counted}
+    claims = calls.get("claim_bufdir_export_for_run", 0)
+    if claims < claimed[0]:
+        raise SystemExit(f"the server counted {claims} claim calls for {claimed[0]} claims")
+    return {name: (n, ms / n) for name, n, ms in counted} | {
+        "empty claims": (claims - claimed[0], 0.0)
+    }
 
 
 async def _theirs(conninfo: str, count: int) -> tuple[float, list[float]]:

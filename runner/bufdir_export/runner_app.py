@@ -29,6 +29,7 @@ from .postgres.acting import act_as_role
 from .postgres.activities import PostgresActivities
 from .postgres.column_mapper import PostgresColumnMapper
 from .postgres.listener import PostgresListener
+from .postgres.pool import runner_pool
 from .postgres.queries import Queries, load_queries
 from .postgres.runner_audit import PostgresAudit
 from .report.bundler import ZipBundler
@@ -59,20 +60,11 @@ class RunnerApp:
         self._conninfo = conninfo
         # Created by the first file written into it; removed by close().
         self._work_dir = Path(tempfile.gettempdir()) / f"bufdir-export-{secrets.token_hex(8)}"
-        # Autocommit: each of the runner's writes is one statement, one function
-        # of the runner API, committed when it returns, with no BEGIN and COMMIT
-        # of its own on the wire (reading activities opens its transaction).
-        self.pool: AsyncConnectionPool[Any] = AsyncConnectionPool(
+        self.pool: AsyncConnectionPool[Any] = runner_pool(
             conninfo,
-            kwargs={"autocommit": True},
-            min_size=1,
             max_size=settings.concurrency + 2,
             configure=self._configure,
-            check=AsyncConnectionPool.check_connection,
-            reconnect_timeout=0,  # keep trying: the database may come back
             timeout=settings.connect_timeout_seconds,
-            open=False,
-            name="bufdir-export",
         )
         lease = timedelta(seconds=settings.lease_seconds)
         self.audit = PostgresAudit(

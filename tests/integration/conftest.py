@@ -14,26 +14,19 @@ import pytest
 from psycopg_pool import AsyncConnectionPool
 
 from bufdir_export._settings import Settings
+from bufdir_export.postgres.pool import runner_pool
 from bufdir_export.runner_app import RunnerApp
 from tests.integration.contract import World
 
 
 async def _as_runner(conn: psycopg.AsyncConnection[Any]) -> None:
     await conn.execute("set role bufdir_export_runner")
-    await conn.commit()
 
 
 @pytest.fixture
 async def pool(database: str) -> AsyncIterator[AsyncConnectionPool[Any]]:
     """Connections to this test's database as the runner role, as the runner has them."""
-    async with AsyncConnectionPool(
-        database,
-        kwargs={"autocommit": True},
-        min_size=1,
-        max_size=2,
-        configure=_as_runner,
-        open=False,
-    ) as opened:
+    async with runner_pool(database, max_size=2, configure=_as_runner, name="test") as opened:
         yield opened
 
 
