@@ -11,15 +11,17 @@ import argparse
 import asyncio
 import csv
 import io
+import itertools
 import json
 import os
 import platform
 import secrets
 import statistics
 import sys
+import time
 import uuid
 import zipfile
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Callable, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -27,14 +29,17 @@ from typing import IO, Any
 
 import openpyxl
 import psycopg
+import xlsxwriter
 from psycopg import sql
 from psycopg_pool import AsyncConnectionPool
 from rich.console import Console
 from rich.table import Table
 
+from bufdir_export._models import ExportFormat, ExportRecord
 from bufdir_export._settings import Settings
+from bufdir_export.postgres.activities import PostgresActivities
 from bufdir_export.postgres.pool import runner_pool as production_pool
-from bufdir_export.postgres.queries import load_queries
+from bufdir_export.postgres.queries import Queries, load_queries
 from bufdir_export.tools.database_choice import open_server
 from bufdir_export.tools.migrations import migrate
 from bufdir_export.tools.seed import apply_demo_seed
@@ -271,3 +276,62 @@ def _cell(value: Any) -> str:
     if isinstance(value, int):
         return f"{value:,}"
     return str(value)
+
+
+def check_rows(path: Path, expected: int) -> None:
+    """The file holds ``expected`` rows under its header, or the run stops."""
+    with path.open("rb") as file:
+        lines = report_rows(file, path.name)
+    if lines != expected:
+        raise SystemExit(f"{path} holds {lines} rows, not {expected}")
+
+
+async def bare_write(
+    conninfo: str, queries: Queries, work: Path, export: ExportRecord, library: str = "xlsxwriter"
+) -> float:
+    """Seconds to read the rows (same query, same cursor) and write them bare."""
+    path = work / f"bare-{library}.{export.format}"
+    async with runner_pool(conninfo) as pool:
+        began = time.perf_counter()
+        writer, close = _bare_writer(path, export.format, library)
+        async for activity in PostgresActivities(pool, queries).stream(export):
+            writer(
+                [str(activity.id), activity.chapter_name, activity.county_code,
+                 activity.county_name, activity.municipality_number, str(activity.peer_mentor_id),
+                 activity.activity_type_code, activity.activity_type_name, activity.activity_date,
+                 activity.duration_minutes, activity.participant_count, activity.contact_method,
+                 activity.in_norway]
+            )  # fmt: skip
+        await asyncio.to_thread(close)
+        spent = time.perf_counter() - began
+    assert export.row_count is not None
+    check_rows(path, export.row_count)
+    return spent
+
+
+def _bare_writer(
+    path: Path, file_format: ExportFormat, library: str
+) -> tuple[Callable[[list[Any]], None], Any]:
+    if file_format is ExportFormat.CSV:
+        file = path.open("w", encoding="utf-8-sig", newline="")
+        writer = csv.writer(file, delimiter=";")
+        writer.writerow(["id"] * 13)
+        return writer.writerow, file.close
+    if library == "openpyxl":
+        workbook = openpyxl.Workbook(write_only=True)
+        worksheet = workbook.create_sheet("Aktiviteter")
+        worksheet.append(["id"] * 13)
+        return worksheet.append, lambda: workbook.save(path)
+    # The product's writer library in the product's mode, with no formats but
+    # the dates' (a date cell needs one to read as a date).
+    book = xlsxwriter.Workbook(
+        str(path), {"constant_memory": True, "default_date_format": "dd.mm.yyyy"}
+    )
+    sheet = book.add_worksheet("Aktiviteter")
+    sheet.write_row(0, 0, ["id"] * 13)
+    rows = itertools.count(1)
+
+    def write(values: list[Any]) -> None:
+        sheet.write_row(next(rows), 0, values)
+
+    return write, book.close

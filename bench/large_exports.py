@@ -21,27 +21,23 @@ is opened and its rows counted before anything is reported.
 from __future__ import annotations
 
 import asyncio
-import csv
-import itertools
 import tempfile
 import time
 import uuid
-from collections.abc import Callable
 from datetime import date
 from pathlib import Path
 from typing import Any
 
-import openpyxl
 import psycopg
-import xlsxwriter
 
 from bench._harness import (
     NHF,
     NHF_ADMIN,
     Report,
     arguments,
+    bare_write,
     bench_database,
-    report_rows,
+    check_rows,
     runner_pool,
     start_runner,
 )
@@ -95,9 +91,11 @@ async def main() -> None:
                 work = Path(work_dir)
                 pipeline = await _pipeline(conninfo, queries, work, size, file_format, period)
                 mapping = await _mapping(conninfo, queries, pipeline["record"])
-                bare = await _bare(conninfo, queries, work, pipeline["record"])
+                bare = await bare_write(conninfo, queries, work, pipeline["record"])
                 openpyxl_bare = (
-                    await _bare(conninfo, queries, work, pipeline["record"], library="openpyxl")
+                    await bare_write(
+                        conninfo, queries, work, pipeline["record"], library="openpyxl"
+                    )
                     if file_format is xlsx
                     else None
                 )
@@ -179,7 +177,7 @@ async def _pipeline(
         raise SystemExit(f"{size}: the export did not complete: {result}")
     record = await client.export(watch.export_id)
     assert record.file_path is not None
-    _check_rows(work / "storage" / "exports" / record.file_path, size)
+    check_rows(work / "storage" / "exports" / record.file_path, size)
     async with await psycopg.AsyncConnection.connect(conninfo) as conn:
         steps = dict(await (await conn.execute(STEP_TIMES, [record.id])).fetchall())
     claimed = await _claimed_at(conninfo, record.id)
@@ -204,14 +202,6 @@ async def _claimed_at(conninfo: str, export_id: uuid.UUID) -> Any:
     return row[0]
 
 
-def _check_rows(path: Path, expected: int) -> None:
-    """The file holds ``expected`` rows under its header, or the run stops."""
-    with path.open("rb") as file:
-        lines = report_rows(file, path.name)
-    if lines != expected:
-        raise SystemExit(f"{path} holds {lines} rows, not {expected}")
-
-
 async def _mapping(conninfo: str, queries: Queries, export: ExportRecord) -> float:
     """Seconds spent in ``map()`` alone over the export's rows."""
     async with runner_pool(conninfo) as pool:
@@ -228,57 +218,6 @@ async def _mapping(conninfo: str, queries: Queries, export: ExportRecord) -> flo
     if mapped != export.row_count:
         raise SystemExit(f"mapping saw {mapped} rows, not {export.row_count}")
     return spent
-
-
-async def _bare(
-    conninfo: str, queries: Queries, work: Path, export: ExportRecord, library: str = "xlsxwriter"
-) -> float:
-    """Seconds to read the rows (same query, same cursor) and write them bare."""
-    path = work / f"bare-{library}.{export.format}"
-    async with runner_pool(conninfo) as pool:
-        began = time.perf_counter()
-        writer, close = _bare_writer(path, export.format, library)
-        async for activity in PostgresActivities(pool, queries).stream(export):
-            writer(
-                [str(activity.id), activity.chapter_name, activity.county_code,
-                 activity.county_name, activity.municipality_number, str(activity.peer_mentor_id),
-                 activity.activity_type_code, activity.activity_type_name, activity.activity_date,
-                 activity.duration_minutes, activity.participant_count, activity.contact_method,
-                 activity.in_norway]
-            )  # fmt: skip
-        await asyncio.to_thread(close)
-        spent = time.perf_counter() - began
-    assert export.row_count is not None
-    _check_rows(path, export.row_count)
-    return spent
-
-
-def _bare_writer(
-    path: Path, file_format: ExportFormat, library: str
-) -> tuple[Callable[[list[Any]], None], Any]:
-    if file_format is ExportFormat.CSV:
-        file = path.open("w", encoding="utf-8-sig", newline="")
-        writer = csv.writer(file, delimiter=";")
-        writer.writerow(["id"] * 13)
-        return writer.writerow, file.close
-    if library == "openpyxl":
-        workbook = openpyxl.Workbook(write_only=True)
-        worksheet = workbook.create_sheet("Aktiviteter")
-        worksheet.append(["id"] * 13)
-        return worksheet.append, lambda: workbook.save(path)
-    # The product's writer library in the product's mode, with no formats but
-    # the dates' (a date cell needs one to read as a date).
-    book = xlsxwriter.Workbook(
-        str(path), {"constant_memory": True, "default_date_format": "dd.mm.yyyy"}
-    )
-    sheet = book.add_worksheet("Aktiviteter")
-    sheet.write_row(0, 0, ["id"] * 13)
-    rows = itertools.count(1)
-
-    def write(values: list[Any]) -> None:
-        sheet.write_row(next(rows), 0, values)
-
-    return write, book.close
 
 
 if __name__ == "__main__":

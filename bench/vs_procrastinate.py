@@ -60,6 +60,13 @@ where f.schemaname = 'bufdir_private'
                      'release_bufdir_export', 'defer_bufdir_export')
 order by f.funcname
 """
+# What a Procrastinate worker calls: one fetch (also when it finds nothing) and one finish per job.
+THEIR_CALLS = """
+select f.funcname, f.calls, f.total_time
+from pg_stat_user_functions f
+where f.funcname in ('procrastinate_fetch_job_v2', 'procrastinate_finish_job_v1')
+order by f.funcname
+"""
 OURS_CLAIMED = (
     "select count(*) from public.bufdir_export_audit_events where to_status = 'querying_activities'"
 )
@@ -88,7 +95,7 @@ async def main() -> None:
     async with bench_database(durable=args.durable) as conninfo:
         report.figures["commits"] = await commit_settings(conninfo)
         ours, calls = await _ours(conninfo, count)
-        theirs = await _theirs(conninfo, count)
+        theirs, their_calls = await _theirs(conninfo, count)
     rows = []
     for name, (rate, latencies) in (("this state machine", ours), ("Procrastinate 3.10", theirs)):
         report.figures[name] = {
@@ -111,11 +118,17 @@ async def main() -> None:
         ["", "jobs", "per second", "median latency ms", "p95 latency ms"],
         rows,
     )
+    # Server time per job: every call's time inside the server (their
+    # triggers included), over the jobs.
+    ours_ms = sum(n * ms for n, ms in calls.values()) / count
+    theirs_ms = sum(n * ms for n, ms in their_calls.values()) / count
+    report.figures["server_ms_per_job"] = {"ours": ours_ms, "procrastinate": theirs_ms}
     report.table(
-        f"Runner API calls of ours (one committed statement each), counted by the server:"
-        f" {per_export:.2f} per export, claims that found nothing aside",
-        ["", "calls", "per export", "mean ms in the server"],
-        [[name, n, n / count, ms] for name, (n, ms) in calls.items()],
+        f"What each side calls in the server (one committed statement each), counted by the"
+        f" server: ours {per_export:.2f} per export (claims that found nothing aside),"
+        f" {ours_ms:.2f} ms in the server per export; Procrastinate {theirs_ms:.2f} ms per job",
+        ["", "calls", "per job", "mean ms in the server"],
+        [[name, n, n / count, ms] for name, (n, ms) in (calls | their_calls).items()],
     )
     report.show(args.json)
 
@@ -189,7 +202,9 @@ async def _runner_calls(conninfo: str) -> dict[str, tuple[int, float]]:
     }
 
 
-async def _theirs(conninfo: str, count: int) -> tuple[float, list[float]]:
+async def _theirs(
+    conninfo: str, count: int
+) -> tuple[tuple[float, list[float]], dict[str, tuple[int, float]]]:
     os.environ["DATABASE_URL"] = conninfo  # the app module reads it, here as in the workers
     from bench._procrastinate_app import app, run_export
 
@@ -212,7 +227,11 @@ async def _theirs(conninfo: str, count: int) -> tuple[float, list[float]]:
     bad = [r for r in rows if r[0] != "succeeded"]
     if len(rows) != count or bad:
         raise SystemExit(f"Procrastinate: {len(rows)} jobs, {len(bad)} not succeeded")
-    return _rate_and_latencies([(r[1], r[2]) for r in rows])
+    async with await psycopg.AsyncConnection.connect(conninfo, autocommit=True) as conn:
+        counted = await (await conn.execute(THEIR_CALLS)).fetchall()
+    return _rate_and_latencies([(r[1], r[2]) for r in rows]), {
+        name: (n, ms / n) for name, n, ms in counted
+    }
 
 
 def _rate_and_latencies(spans: list[tuple[Any, Any]]) -> tuple[float, list[float]]:
