@@ -60,3 +60,18 @@ listen bufdir_export;
 
 -- name: act_as_runner_role
 select pg_catalog.set_config('role', %(role)s, false);
+
+-- name: ping_database
+select 1;
+
+-- name: waiting_exports
+-- For the metrics: the exports any runner could claim now, and how long the
+-- longest-waiting of them has waited (since its request, its re-queue, or the
+-- retry time it was given back with).
+select count(*) as waiting,
+       coalesce(extract(epoch from pg_catalog.now()
+                 - min(greatest(e.updated_at, coalesce(e.retry_at, e.updated_at)))), 0)::float8
+         as oldest_seconds
+from public.bufdir_export_audit e
+where e.status = 'initialised'
+  and (e.retry_at is null or e.retry_at <= pg_catalog.now());

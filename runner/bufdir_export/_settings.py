@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import socket
 from datetime import timedelta
+from enum import StrEnum
 from pathlib import Path
 from typing import Literal
 
@@ -17,6 +18,13 @@ __all__ = ["Settings", "require_conninfo"]
 
 # libpq reads these itself when no URL is given.
 _LIBPQ_VARIABLES = ("PGHOST", "PGHOSTADDR", "PGPORT", "PGDATABASE", "PGUSER", "PGSERVICE")
+
+
+class LogFormat(StrEnum):
+    """How the runner logs: text lines, or one JSON object a line."""
+
+    TEXT = "text"
+    JSON = "json"
 
 
 class Settings(BaseSettings):
@@ -86,6 +94,23 @@ class Settings(BaseSettings):
         ge=0,
         description="On SIGTERM, how long running exports may take to finish before "
         "they are released for another runner.",
+    )
+
+    # operating
+    metrics_port: int | None = Field(
+        default=None,
+        ge=0,
+        le=65535,
+        description="Serve /healthz and /metrics (Prometheus) on this port "
+        "(unset: not served; 0: any free port).",
+    )
+    metrics_host: str = Field(
+        default="127.0.0.1",
+        description="The address /healthz and /metrics listen on (0.0.0.0 in a container).",
+    )
+    log_format: LogFormat = Field(
+        default=LogFormat.TEXT,
+        description="How the runner logs: text lines, or one JSON object per line.",
     )
 
     # clients

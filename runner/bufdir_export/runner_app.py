@@ -19,12 +19,15 @@ from urllib.parse import urlsplit
 import psycopg
 from psycopg_pool import AsyncConnectionPool, PoolTimeout
 
-from ._errors import ConfigurationError, DatabaseUnavailable
+from ._errors import BufdirExportError, ConfigurationError, DatabaseUnavailable
 from ._settings import Settings
+from .core.observer import Observer
 from .core.pipeline import ExportPipeline
 from .core.ports import AttachmentStore, Storage
 from .core.runner import Runner
 from .core.sweep import Sweeper
+from .observability.health_server import HealthServer
+from .observability.metrics import Metrics
 from .postgres.acting import act_as_role
 from .postgres.activities import PostgresActivities
 from .postgres.column_mapper import PostgresColumnMapper
@@ -66,18 +69,24 @@ class RunnerApp:
             configure=self._configure,
             timeout=settings.connect_timeout_seconds,
         )
+        # The runner's observer: its metrics, served when METRICS_PORT is set.
+        self.metrics = Metrics(settings.runner_id, queue=lambda: self.audit.waiting())
         lease = timedelta(seconds=settings.lease_seconds)
         self.audit = PostgresAudit(
-            self.pool, self._queries, runner_id=settings.runner_id, lease=lease
+            self.pool,
+            self._queries,
+            runner_id=settings.runner_id,
+            lease=lease,
+            observer=self.metrics,
         )
-        self.activities = PostgresActivities(self.pool, self._queries)
+        self.activities = PostgresActivities(self.pool, self._queries, observer=self.metrics)
         self._url_signer: UrlSigner | None = None
         self.local_storage: LocalStorage | None = None
         self.download_server: DownloadServer | None = None
         self.storage: Storage
         attachments: AttachmentStore
         if settings.storage_backend == "supabase":
-            supabase = _supabase_storage(settings)
+            supabase = _supabase_storage(settings, self.metrics)
             self.storage = attachments = supabase
         else:
             self._url_signer = _url_signer(settings)
@@ -92,7 +101,10 @@ class RunnerApp:
             audit=self.audit,
             activities=self.activities,
             mapper=PostgresColumnMapper(
-                self.pool, self._queries, plugins or PluginRegistry.installed()
+                self.pool,
+                self._queries,
+                plugins or PluginRegistry.installed(),
+                observer=self.metrics,
             ),
             generator=StreamingFileGenerator(self._work_dir),
             bundler=ZipBundler(self.activities, attachments, self._work_dir),
@@ -100,6 +112,7 @@ class RunnerApp:
             url_ttl=settings.signed_url_ttl,
             max_attempts=settings.max_attempts,
             storage_retry_delay=timedelta(seconds=settings.storage_retry_delay_seconds),
+            observer=self.metrics,
         )
         self.listener = PostgresListener(
             conninfo, self._queries, connect_timeout=settings.connect_timeout_seconds
@@ -116,6 +129,31 @@ class RunnerApp:
             sweeper=Sweeper(self.storage, self.audit),
             sweep_interval=settings.sweep_interval_seconds,
         )
+        self.health_server: HealthServer | None = None
+        if settings.metrics_port is not None:
+            self.health_server = HealthServer(
+                self.metrics,
+                [
+                    ("database", self._database_answers),
+                    ("listener", self._listener_connected),
+                    ("workers", self._workers_run),
+                ],
+                host=settings.metrics_host,
+                port=settings.metrics_port,
+            )
+
+    async def _database_answers(self) -> str | None:
+        try:
+            await self.audit.ping()
+        except BufdirExportError as error:
+            return f"no answer ({type(error).__name__})"
+        return None
+
+    async def _listener_connected(self) -> str | None:
+        return None if self.listener.connected.is_set() else "not connected (reconnecting)"
+
+    async def _workers_run(self) -> str | None:
+        return self.runner.problem()
 
     async def _configure(self, conn: psycopg.AsyncConnection[Any]) -> None:
         if self.settings.db_role is not None:
@@ -159,8 +197,20 @@ class RunnerApp:
             if _port(self.settings) == 0:  # a free port was taken: link to it
                 self._url_signer.base_url = started
                 self.public_url = started
+        if self.health_server is not None:
+            try:
+                await self.health_server.start()
+            except OSError as error:
+                await self.close()
+                server = self.health_server
+                raise ConfigurationError(
+                    f"cannot serve /healthz and /metrics on {server.host}:{server.port}:"
+                    f" {error.strerror or type(error).__name__}"
+                ) from None
 
     async def close(self) -> None:
+        if self.health_server is not None:
+            await self.health_server.stop()
         if self.download_server is not None:
             await self.download_server.stop()
         await self.pool.close()
@@ -193,7 +243,7 @@ def _url_signer(settings: Settings) -> UrlSigner:
     )
 
 
-def _supabase_storage(settings: Settings) -> SupabaseStorage:
+def _supabase_storage(settings: Settings, observer: Observer) -> SupabaseStorage:
     url, key = settings.supabase_url, settings.supabase_service_key
     if url is None or key is None:
         raise ConfigurationError("Supabase Storage needs SUPABASE_URL and its service key")
@@ -204,6 +254,7 @@ def _supabase_storage(settings: Settings) -> SupabaseStorage:
         attachment_bucket=settings.attachment_bucket,
         outage_budget_seconds=settings.storage_outage_budget_seconds,
         timeout_seconds=settings.storage_timeout_seconds,
+        observer=observer,
     )
 
 

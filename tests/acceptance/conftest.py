@@ -20,11 +20,12 @@ Start = Callable[..., Any]
 
 @pytest.fixture
 async def runners(database: str, tmp_path: Path) -> AsyncIterator[Callable[..., Any]]:
-    """Start `bufdir-export run` processes; every one is gone after the test."""
+    """Start `bufdir-export run` processes (with ``args`` after `run`, and
+    ``settings`` as BUFDIR_EXPORT_* variables); every one is gone after the test."""
     started: list[asyncio.subprocess.Process] = []
 
     async def start(
-        name: str, database_url: str | None = None, **settings: str
+        name: str, database_url: str | None = None, *, args: tuple[str, ...] = (), **settings: str
     ) -> asyncio.subprocess.Process:
         env = {k: v for k, v in os.environ.items() if k not in _LIBPQ}
         env |= {
@@ -40,7 +41,7 @@ async def runners(database: str, tmp_path: Path) -> AsyncIterator[Callable[..., 
         env |= {f"BUFDIR_EXPORT_{key.upper()}": value for key, value in settings.items()}
         log = (tmp_path / f"{name}.log").open("wb")
         process = await asyncio.create_subprocess_exec(
-            str(ENTRY_POINT), "run", env=env, stdout=log, stderr=log
+            str(ENTRY_POINT), "run", *args, env=env, stdout=log, stderr=log
         )
         log.close()
         started.append(process)

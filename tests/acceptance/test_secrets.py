@@ -10,12 +10,14 @@ from __future__ import annotations
 
 import asyncio
 import copy
+import json
 import secrets
 import uuid
 from pathlib import Path
 from typing import Any
 
 import psycopg
+import pytest
 from psycopg import sql
 from psycopg.conninfo import make_conninfo
 from psycopg.types.json import Jsonb
@@ -40,8 +42,13 @@ def assert_clean(text: str, where: str) -> None:
     assert "Traceback" not in text, f"{where} shows a stack trace"
 
 
+@pytest.mark.parametrize("log_format", ["text", "json"])
 async def test_no_failure_of_the_runner_shows_a_secret(
-    runners: Start, database: str, conn: psycopg.AsyncConnection[Any], tmp_path: Path
+    runners: Start,
+    database: str,
+    conn: psycopg.AsyncConnection[Any],
+    tmp_path: Path,
+    log_format: str,
 ) -> None:
     login = f"secret_runner_{secrets.token_hex(4)}"
     await conn.execute(
@@ -79,6 +86,7 @@ async def test_no_failure_of_the_runner_shows_a_secret(
             # An outage of a second: given back twice, failed on the third claim.
             storage_outage_budget_seconds="1",
             storage_retry_delay_seconds="0",
+            log_format=log_format,
         )
         rows = await wait_for_end(conn, [invalid, forbidden, unstored], within=120)
         runner.terminate()
@@ -103,6 +111,10 @@ async def test_no_failure_of_the_runner_shows_a_secret(
     log = (tmp_path / "secret-runner.log").read_text()
     assert "storage" in log.lower()  # the failures were logged...
     assert_clean(log, "the runner's log")  # ...without a secret or a trace
+    if log_format == "json":
+        lines = [json.loads(line) for line in log.splitlines()]
+        failed = {line.get("export_id") for line in lines if ": failed (" in line["message"]}
+        assert {str(invalid), str(forbidden), str(unstored)} <= failed
 
 
 async def test_no_command_shows_a_secret_when_the_database_refuses(tmp_path: Path) -> None:

@@ -299,3 +299,24 @@ async def test_stored_exports_answers_status_and_file_of_those_that_exist(
     assert set(known) == {waiting}
     assert known[waiting].status is ExportStatus.INITIALISED
     assert known[waiting].file_path is None
+
+
+async def test_the_queue_is_what_any_runner_could_claim_now(
+    pool: AsyncConnectionPool[Any],
+    queries: Queries,
+    conn: psycopg.AsyncConnection[Any],
+    world: World,
+) -> None:
+    audit = _audit(pool, queries, "r")
+    assert await audit.waiting() == (0, 0.0)
+    for _ in range(3):
+        await new_export(conn, world)
+    await asyncio.sleep(0.3)
+
+    waiting, oldest = await audit.waiting()
+    assert waiting == 3
+    assert 0.3 <= oldest < 60
+    deferred = await _claimed(audit)
+    await audit.defer(deferred, timedelta(minutes=5))  # not claimable for five minutes
+    await _claimed(audit)  # held by this runner
+    assert (await audit.waiting())[0] == 1

@@ -28,17 +28,39 @@ MAY_IMPORT: dict[str, frozenset[str]] = {
     "report": frozenset({"top", "core", "report"}),
     "storage": frozenset({"top", "core", "storage"}),
     "postgres": frozenset({"top", "core", "report", "postgres"}),
+    "observability": frozenset({"top", "core", "observability"}),
     "client": frozenset({"top", "postgres", "client"}),
     "tools": frozenset({"top", "postgres", "report", "tools"}),
-    "runner_app": frozenset({"top", "core", "report", "storage", "postgres"}),
+    "runner_app": frozenset({"top", "core", "report", "storage", "postgres", "observability"}),
     "cli": frozenset(
-        {"top", "core", "report", "storage", "postgres", "client", "tools", "runner_app", "cli"}
+        {
+            "top",
+            "core",
+            "report",
+            "storage",
+            "postgres",
+            "observability",
+            "client",
+            "tools",
+            "runner_app",
+            "cli",
+        }
     ),
     "public": frozenset({"top", "core", "report", "client", "public"}),
 }
 # Libraries that tie code to a database, the network or a terminal.
 ADAPTER_LIBRARIES = frozenset(
-    {"psycopg", "psycopg_pool", "aiohttp", "httpx", "supabase", "storage3", "typer", "rich"}
+    {
+        "psycopg",
+        "psycopg_pool",
+        "aiohttp",
+        "httpx",
+        "supabase",
+        "storage3",
+        "typer",
+        "rich",
+        "prometheus_client",
+    }
 )
 NO_ADAPTER_LIBRARIES = frozenset({"top", "core", "report"})
 MAX_LINES = 400

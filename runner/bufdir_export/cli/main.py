@@ -14,7 +14,7 @@ import typer
 from rich.table import Table
 
 from .._errors import BufdirExportError
-from .._settings import Settings
+from .._settings import LogFormat, Settings
 from ..core.sweep import Sweeper, SweepReport
 from ..postgres.acting import act_as_role
 from ..postgres.config_store import save_column_config
@@ -173,6 +173,15 @@ def run(
         bool,
         typer.Option(help="With local storage, also serve the download URLs (HTTP)."),
     ] = True,
+    metrics_port: Annotated[
+        int | None,
+        typer.Option(
+            min=0, max=65535, help="Serve /healthz and /metrics on this port (0: any free one)."
+        ),
+    ] = None,
+    log_format: Annotated[
+        LogFormat | None, typer.Option(help="Log lines as text, or as one JSON object each.")
+    ] = None,
 ) -> None:
     """Run exports until SIGTERM or Ctrl-C: claim, generate, store, sign.
 
@@ -183,12 +192,20 @@ def run(
     import logging
     import signal
 
+    from ..observability.logs import configure_logging
     from ..runner_app import RunnerApp
 
+    given = {
+        "concurrency": concurrency,
+        "metrics_port": metrics_port,
+        "log_format": log_format,
+    }
+    overrides = {name: value for name, value in given.items() if value is not None}
     settings = Settings()
-    if concurrency is not None:
-        settings = settings.model_copy(update={"concurrency": concurrency})
+    if overrides:  # checked as the variables are
+        settings = Settings.model_validate(settings.model_dump() | overrides)
     conninfo = settings.required_conninfo()
+    log = logging.getLogger("bufdir_export.runner")
 
     async def go() -> None:
         runner_app = RunnerApp(settings, conninfo, serve_downloads=serve_downloads)
@@ -196,21 +213,23 @@ def run(
         for signum in (signal.SIGTERM, signal.SIGINT):
             loop.add_signal_handler(signum, runner_app.runner.stop)
         await runner_app.open()
-        logging.basicConfig(
-            level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
-        )
+        configure_logging(settings.log_format, runner_id=settings.runner_id)
         try:
-            server = runner_app.download_server
-            where = f", downloads at {server.host}:{server.port}" if server is not None else ""
-            err.print(f"runner {settings.runner_id} started{where}", highlight=False)
+            where = ""
+            if (server := runner_app.download_server) is not None:
+                where += f", downloads at {server.host}:{server.port}"
+            if (probe := runner_app.health_server) is not None:
+                where += f", /healthz and /metrics at {probe.host}:{probe.port}"
+            log.info("runner %s started%s", settings.runner_id, where)
             stats = await runner_app.runner.run()
         finally:
             await runner_app.close()
         done = ", ".join(f"{n} {status}" for status, n in sorted(stats.outcomes.items()))
-        err.print(
-            f"runner {settings.runner_id} stopped: {done or 'no exports'};"
-            f" {stats.released} given back",
-            highlight=False,
+        log.info(
+            "runner %s stopped: %s; %d given back",
+            settings.runner_id,
+            done or "no exports",
+            stats.released,
         )
 
     run_async(go())

@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import time
 from dataclasses import dataclass, field
 from datetime import timedelta
 from pathlib import Path
@@ -24,13 +25,17 @@ from .._errors import (
 from .._models import (
     TERMINAL,
     ErrorCode,
+    ExportFailure,
     ExportRecord,
     ExportResult,
     ExportStatus,
+    ExportSuccess,
     ReportBasis,
     result_of,
 )
 from .._paths import export_file_path
+from .log_context import log_about, logging_about
+from .observer import UNOBSERVED, Observer
 from .ports import (
     ActivitySource,
     AttachmentBundler,
@@ -74,6 +79,9 @@ class ExportPipeline:
     retries gives the export back to the queue, to be claimed again after
     ``storage_retry_delay``, while it has attempts left (fewer than
     ``max_attempts``); then it fails as ``storage_error``.
+
+    ``observer`` is told of each claim, each step's time, each end, each lost
+    lease, each retry and each export given back.
     """
 
     def __init__(
@@ -88,6 +96,7 @@ class ExportPipeline:
         url_ttl: timedelta,
         max_attempts: int = 3,
         storage_retry_delay: timedelta = timedelta(minutes=5),
+        observer: Observer = UNOBSERVED,
     ) -> None:
         self._audit = audit
         self._activities = activities
@@ -98,6 +107,7 @@ class ExportPipeline:
         self._url_ttl = url_ttl
         self._max_attempts = max_attempts
         self._storage_retry_delay = storage_retry_delay
+        self._observer = observer
 
     async def run_export(self) -> ExportResult | None:
         """Claim the oldest waiting export and run it; None when none waits, or
@@ -110,20 +120,34 @@ class ExportPipeline:
         if claimed is None:
             return None
         export = claimed.export
-        work = _Work()
+        with logging_about(export_id=str(export.id), claim=export.attempts):
+            return await self._run_claimed(claimed)
+
+    async def _run_claimed(self, claimed: ClaimedExport) -> ExportResult | None:
+        export = claimed.export
+        log_about(step=export.status.value)
+        log.info("export %s: claimed (attempt %d)", export.id, export.attempts)
+        self._observer.claimed(export)
+        work = _Work(step=export.status)
+        result: ExportResult | None = None
         try:
             async with self._audit.hold(export):
-                return await self._run(claimed, work)
+                result = await self._run(claimed, work)
         except LeaseLost:
-            return await self._outcome_after_losing(export, work)
+            self._observer.lease_lost()
+            result = await self._outcome_after_losing(export, work)
         except asyncio.CancelledError:
             await self._release(export)
             raise
         finally:
+            self._step_ended(work)
+            self._observer.ended(export, result or work.failed)
+            _log_end(export, result or work.failed)
             for file in work.files:
                 _remove(file.path)
             if work.ended_unfinished and work.stored_path is not None:
                 await self._unstore(export, work.stored_path)
+        return result
 
     async def _run(self, claimed: ClaimedExport, work: _Work) -> ExportResult:
         current = claimed.export
@@ -137,14 +161,14 @@ class ExportPipeline:
                 total = await self._query_activities(current)
             if total == 0:
                 return result_of(await self._audit.complete_empty(current))
-            current = await self._audit.advance(current, ExportStatus.MAPPING_COLUMNS)
+            current = await self._advance(current, ExportStatus.MAPPING_COLUMNS, work)
             mapping = await self._mapper.prepare(current)
-            current = await self._audit.advance(current, ExportStatus.GENERATING_FILE)
+            current = await self._advance(current, ExportStatus.GENERATING_FILE, work)
             report = await self._generate_file(current, mapping, total, basis, work.files)
             if current.include_attachments:
-                current = await self._audit.advance(current, ExportStatus.BUNDLING_ATTACHMENTS)
+                current = await self._advance(current, ExportStatus.BUNDLING_ATTACHMENTS, work)
                 report = await self._bundle_attachments(current, report, work.files)
-            current = await self._audit.advance(current, ExportStatus.STORING_FILE)
+            current = await self._advance(current, ExportStatus.STORING_FILE, work)
             return result_of(await self._store_and_finish(current, report, work))
         except LeaseLost:
             raise
@@ -152,11 +176,24 @@ class ExportPipeline:
             if current.attempts < self._max_attempts:
                 await self._defer(current, error)
             else:
-                work.ended_unfinished = await self._fail_step(current, error)
+                await self._fail_step(current, error, work)
             raise
         except Exception as error:
-            work.ended_unfinished = await self._fail_step(current, error)
+            await self._fail_step(current, error, work)
             raise
+
+    async def _advance(self, export: ExportRecord, to: ExportStatus, work: _Work) -> ExportRecord:
+        """The next status, committed: the step before it has ended."""
+        advanced = await self._audit.advance(export, to)
+        self._step_ended(work)
+        work.step = to
+        log_about(step=to.value)
+        return advanced
+
+    def _step_ended(self, work: _Work) -> None:
+        now = time.monotonic()
+        self._observer.step_took(work.step, now - work.step_began)
+        work.step_began = now
 
     async def _claim(self) -> ClaimedExport | None:
         return await self._audit.claim()
@@ -181,7 +218,7 @@ class ExportPipeline:
                 export, mapping, self._activities.stream(export), total, progress, basis=basis
             )
 
-        report = await retry_transient(generate)
+        report = await retry_transient(generate, observer=self._observer)
         files.append(report)
         return report
 
@@ -193,7 +230,9 @@ class ExportPipeline:
         async def bundle_once() -> GeneratedFile:
             return await self._bundler.bundle(export, report)
 
-        bundle = await retry_transient(bundle_once, kinds=DATABASE_TRANSIENT)
+        bundle = await retry_transient(
+            bundle_once, kinds=DATABASE_TRANSIENT, observer=self._observer
+        )
         files.append(bundle)
         return bundle
 
@@ -207,9 +246,8 @@ class ExportPipeline:
         url = await self._storage.sign(path, self._url_ttl)
         return await self._audit.complete(export, file, path, url)
 
-    async def _fail_step(self, export: ExportRecord, error: Exception) -> bool:
-        """Mark the export failed by ``error``: True once it is, False when this
-        claim no longer held it."""
+    async def _fail_step(self, export: ExportRecord, error: Exception, work: _Work) -> None:
+        """Mark the export failed by ``error`` (unless this claim no longer held it)."""
         if isinstance(error, StepFailed):
             code, message = error.code, error.message
         elif isinstance(error, StorageError):
@@ -222,10 +260,12 @@ class ExportPipeline:
             # Only the exception's type: its text may hold what must not leak.
             message = f"{step} failed ({type(error).__name__})"
         try:
-            await self._audit.fail(export, code, message)
+            failed = await self._audit.fail(export, code, message)
         except LeaseLost:
-            return False
-        return True
+            self._observer.lease_lost()
+            return
+        work.ended_unfinished = True
+        work.failed = result_of(failed)
 
     async def _defer(self, export: ExportRecord, error: StorageUnavailable) -> None:
         """Give the export back until the store may be up again (unless this
@@ -233,7 +273,9 @@ class ExportPipeline:
         try:
             await self._audit.defer(export, self._storage_retry_delay)
         except LeaseLost:
+            self._observer.lease_lost()
             return
+        self._observer.deferred()
         log.warning(
             "export %s: back in the queue for %g s after attempt %d of %d (%s)",
             export.id,
@@ -288,9 +330,22 @@ class ExportPipeline:
 class _Work:
     """What one pass over an export has made that outlives a step."""
 
+    step: ExportStatus  # the status being worked in, and since when
+    step_began: float = field(default_factory=time.monotonic)
     files: list[GeneratedFile] = field(default_factory=list)  # on local disk
     stored_path: str | None = None  # in storage, from the moment the upload began
     ended_unfinished: bool = False  # failed or cancelled, under this pass's claim
+    failed: ExportResult | None = None  # failed by this pass, its step's error propagating
+
+
+def _log_end(export: ExportRecord, result: ExportResult | None) -> None:
+    match result:
+        case ExportFailure(status=status, error_code=code) if code is not None:
+            log.info("export %s: %s (%s)", export.id, status.value, code.value)
+        case ExportSuccess(status=status) | ExportFailure(status=status):
+            log.info("export %s: %s", export.id, status.value)
+        case None:
+            log.info("export %s: no longer held by this runner", export.id)
 
 
 def _remove(path: Path) -> None:

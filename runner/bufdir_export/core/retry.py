@@ -18,6 +18,7 @@ from tenacity import (
 from tenacity.stop import stop_base
 
 from .._errors import TRANSIENT
+from .observer import UNOBSERVED, Observer
 
 __all__ = ["retry_transient"]
 
@@ -25,11 +26,14 @@ T = TypeVar("T")
 log = logging.getLogger(__name__)
 
 
-def _log_retry(state: RetryCallState) -> None:
-    error = state.outcome.exception() if state.outcome else None
-    log.warning(
-        "transient fault (%s), attempt %d; retrying", type(error).__name__, state.attempt_number
-    )
+def _before_retry(observer: Observer) -> Callable[[RetryCallState], None]:
+    def before_sleep(state: RetryCallState) -> None:
+        error = state.outcome.exception() if state.outcome else None
+        fault = type(error).__name__
+        observer.retried(fault)
+        log.warning("transient fault (%s), attempt %d; retrying", fault, state.attempt_number)
+
+    return before_sleep
 
 
 async def retry_transient(
@@ -40,10 +44,12 @@ async def retry_transient(
     first_wait: float = 0.1,
     max_wait: float = 2.0,
     kinds: tuple[type[BaseException], ...] = TRANSIENT,
+    observer: Observer = UNOBSERVED,
 ) -> T:
     """``await call()``, again after a fault of one of ``kinds``, at most ``attempts``
     times in all and never starting a wait that would end past ``budget_seconds``
-    from the first try (None: no such bound; at least one of the two must be given)."""
+    from the first try (None: no such bound; at least one of the two must be given).
+    Each retry is told to ``observer``."""
     stops: list[stop_base] = []
     if attempts is not None:
         stops.append(stop_after_attempt(attempts))
@@ -55,7 +61,7 @@ async def retry_transient(
         retry=retry_if_exception_type(kinds),
         stop=stop_any(*stops),
         wait=wait_exponential(multiplier=first_wait, max=max_wait),
-        before_sleep=_log_retry,
+        before_sleep=_before_retry(observer),
         reraise=True,
     )
 

@@ -94,7 +94,21 @@ class Runner:
         self._sweep_interval = sweep_interval
         self._bell = Doorbell()
         self._stopping = asyncio.Event()
+        self._tasks: list[asyncio.Task[None]] = []
         self.stats = RunnerStats()
+
+    def problem(self) -> str | None:
+        """Why this runner is not working through exports, or None while it is:
+        every worker and helper task is running (a worker inside a long export
+        is running)."""
+        if not self._tasks:
+            return "not started"
+        if self._stopping.is_set():
+            return "stopping"
+        for task in self._tasks:
+            if task.done():
+                return f"the {task.get_name()} task has stopped"
+        return None
 
     def stop(self) -> None:
         """Stop claiming; :meth:`run` returns once running exports ended or were released."""
@@ -111,6 +125,7 @@ class Runner:
         workers = [
             asyncio.create_task(self._work(n), name=f"worker-{n}") for n in range(self._concurrency)
         ]
+        self._tasks = [*helpers, *workers]
         try:
             await self._stopping.wait()
             _, still_running = await asyncio.wait(workers, timeout=self._grace)
@@ -144,8 +159,8 @@ class Runner:
             backoff = 0.0
             match result:
                 case ExportSuccess() | ExportFailure():
+                    # The pipeline logged its end, with the export's fields.
                     self.stats.outcomes[result.status.value] += 1
-                    log.info("export %s: %s", result.export_id, result.status.value)
                 case None:
                     await self._bell.wait(seen, self._poll_interval)
 

@@ -10,6 +10,7 @@ from psycopg.rows import class_row
 from psycopg_pool import AsyncConnectionPool
 
 from .._models import ExportRecord
+from ..core.observer import UNOBSERVED, Observer
 from ..core.ports import Activity, Attachment
 from ..core.retry import retry_transient
 from .error_translation import translate_error
@@ -26,11 +27,17 @@ class PostgresActivities:
     """
 
     def __init__(
-        self, pool: AsyncConnectionPool[Any], queries: Queries, *, batch_size: int = 2_000
+        self,
+        pool: AsyncConnectionPool[Any],
+        queries: Queries,
+        *,
+        batch_size: int = 2_000,
+        observer: Observer = UNOBSERVED,
     ) -> None:
         self._pool = pool
         self._queries = queries
         self._batch_size = batch_size
+        self._observer = observer
 
     @staticmethod
     def _params(export: ExportRecord) -> dict[str, Any]:
@@ -48,7 +55,7 @@ class PostgresActivities:
                 raise translate_error(error) from error
             return int(row[0]) if row else 0
 
-        return await retry_transient(once)
+        return await retry_transient(once, observer=self._observer)
 
     async def stream(self, export: ExportRecord) -> AsyncIterator[Activity]:
         try:

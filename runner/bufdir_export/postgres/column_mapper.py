@@ -10,6 +10,7 @@ from psycopg_pool import AsyncConnectionPool
 
 from .._errors import InvalidColumnConfig, StepFailed
 from .._models import ErrorCode, ExportRecord
+from ..core.observer import UNOBSERVED, Observer
 from ..core.retry import retry_transient
 from ..report.config_checks import check_activity_types, parse_column_config
 from ..report.mapping import ConfiguredMapping
@@ -28,17 +29,23 @@ class PostgresColumnMapper:
     """
 
     def __init__(
-        self, pool: AsyncConnectionPool[Any], queries: Queries, plugins: PluginRegistry
+        self,
+        pool: AsyncConnectionPool[Any],
+        queries: Queries,
+        plugins: PluginRegistry,
+        *,
+        observer: Observer = UNOBSERVED,
     ) -> None:
         self._pool = pool
         self._queries = queries
         self._plugins = plugins
+        self._observer = observer
 
     async def prepare(self, export: ExportRecord) -> ConfiguredMapping:
         async def load() -> tuple[str, int | None, Any, list[str]]:
             return await self._load(export)
 
-        name, version, document, type_codes = await retry_transient(load)
+        name, version, document, type_codes = await retry_transient(load, observer=self._observer)
         if version is None:
             raise StepFailed(
                 ErrorCode.INVALID_CONFIG, "the organisation has no active column configuration"

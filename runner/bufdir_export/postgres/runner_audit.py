@@ -16,6 +16,7 @@ from psycopg_pool import AsyncConnectionPool
 from .._errors import ExportNotFound
 from .._models import ErrorCode, ExportRecord, ExportScope, ExportStatus, ReportBasis
 from ..core.lease import held
+from ..core.observer import UNOBSERVED, Observer
 from ..core.ports import ClaimedExport, GeneratedFile, SignedUrl
 from ..core.retry import retry_transient
 from ..core.sweep import StoredExport
@@ -32,6 +33,7 @@ class PostgresAudit:
     ``watch_interval`` seconds while a step runs, which is also how a step
     learns within that time that its export was cancelled. Progress is written at most once per
     ``progress_interval`` seconds per export (and always when it is done).
+    Each retried fault is told to ``observer``.
     """
 
     def __init__(
@@ -44,8 +46,10 @@ class PostgresAudit:
         progress_interval: float = 0.25,
         watch_interval: float = 1.0,
         clock: Callable[[], float] = time.monotonic,
+        observer: Observer = UNOBSERVED,
     ) -> None:
         self._pool = pool
+        self._observer = observer
         self._queries = queries
         self._runner_id = runner_id
         self._lease_seconds = max(1, int(lease.total_seconds()))
@@ -71,7 +75,7 @@ class PostgresAudit:
             except psycopg.Error as error:
                 raise translate_error(error) from error
 
-        return await retry_transient(once)
+        return await retry_transient(once, observer=self._observer)
 
     async def _record(self, query: LiteralString, params: Mapping[str, Any]) -> ExportRecord:
         row = await self._row(query, params)
@@ -211,6 +215,22 @@ class PostgresAudit:
         except psycopg.Error as error:
             raise translate_error(error) from error
         return {row[0]: StoredExport(ExportStatus(row[1]), row[2]) for row in rows}
+
+    async def waiting(self) -> tuple[int, float]:
+        """How many exports any runner could claim now, and how many seconds the
+        longest-waiting of them has waited (0 when none waits)."""
+        row = await self._row(self._queries["waiting_exports"], {})
+        if row is None:  # an aggregate always has its row
+            return 0, 0.0
+        return int(row["waiting"]), float(row["oldest_seconds"])
+
+    async def ping(self) -> None:
+        """One statement through the pool, raising the database's error if it fails."""
+        try:
+            async with self._pool.connection() as conn:
+                await conn.execute(self._queries["ping_database"])
+        except psycopg.Error as error:
+            raise translate_error(error) from error
 
     def hold(self, export: ExportRecord) -> AbstractAsyncContextManager[None]:
         """Renew the lease every ``watch_interval`` seconds (a third of the lease at

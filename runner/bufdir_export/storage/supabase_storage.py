@@ -32,6 +32,7 @@ from storage3.utils import StorageException
 
 from .._errors import StorageError, StorageUnavailable
 from .._paths import export_of_object, is_attachment_path, is_export_file_path
+from ..core.observer import UNOBSERVED, Observer
 from ..core.ports import GeneratedFile, SignedUrl
 from ..core.retry import retry_transient
 from .storage_refusals import describe_refusal, refusal_of
@@ -76,6 +77,7 @@ class SupabaseStorage:
         timeout_seconds: float = 10.0,
         first_wait: float = 0.25,
         max_wait: float = 5.0,
+        observer: Observer = UNOBSERVED,
     ) -> None:
         address = urlsplit(url)
         if address.scheme not in ("http", "https") or not address.netloc:
@@ -102,6 +104,7 @@ class SupabaseStorage:
         self._budget = outage_budget_seconds
         self._first_wait = first_wait
         self._max_wait = max_wait
+        self._observer = observer
         # Our own client: storage3's default one follows redirects (and would
         # send the key along) and asks for HTTP/2. The key goes in storage3's
         # per-request headers only.
@@ -265,6 +268,7 @@ class SupabaseStorage:
             budget_seconds=self._budget,
             first_wait=self._first_wait,
             max_wait=self._max_wait,
+            observer=self._observer,
         )
 
 

@@ -1,0 +1,1 @@
+"""What an operator sees of a runner: metrics, the health probe, structured logs."""
