@@ -29,6 +29,9 @@ listen {channel};
 -- name: cancel_export
 select * from public.cancel_bufdir_export(%(export_id)s);
 
+-- name: retry_export
+select * from public.retry_bufdir_export(%(export_id)s);
+
 -- name: list_exports
 -- Newest first, each with its organisation's slug.
 select o.slug as organisation, e.*

@@ -26,6 +26,7 @@
             ├── LeaseLost           XB008: a runner no longer holds the export
             ├── ConfigVersionKept   XB009: a saved column configuration never changes
             ├── TooManyExports      XB010: the requester has too many unfinished exports
+            ├── NotRetryable        XB011: not failed or cancelled, or retried already
             ├── PermissionDenied    42501: RLS or a grant refused it
             └── ValueRejected       class 22 and 23: bad period, format, organisation...
 
@@ -67,6 +68,7 @@ __all__ = [
     "LeaseLost",
     "LeaseNotExpired",
     "MigrationError",
+    "NotRetryable",
     "PermissionDenied",
     "RequestImmutable",
     "RunnerOwnedColumn",
@@ -230,6 +232,11 @@ class ConfigVersionKept(ExportRejected):
 class TooManyExports(ExportRejected):
     """XB010: the requester already has as many unfinished exports as one may
     (``bufdir_private.export_limits``): wait for one to end, or cancel one."""
+
+
+class NotRetryable(ExportRejected):
+    """XB011: only a failed or cancelled export can be retried, once, with the
+    same request (``public.retry_bufdir_export``)."""
 
 
 class PermissionDenied(ExportRejected):

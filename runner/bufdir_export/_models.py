@@ -132,6 +132,8 @@ class ExportRecord(BaseModel):
     file_sha256: str | None = None
     # A waiting export given back after a Storage outage: not claimed before then.
     retry_at: datetime | None = None
+    # The failed or cancelled export this one asks for again (public.retry_bufdir_export).
+    retry_of: UUID | None = None
 
 
 @dataclass(frozen=True, slots=True)

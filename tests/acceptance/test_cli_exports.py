@@ -338,3 +338,32 @@ async def test_request_wait_on_a_failing_export_exits_3_with_its_reason(
     assert last.startswith("error: export ")
     assert "failed (invalid_config): column configuration version" in last
     assert "Traceback" not in run.err
+
+
+async def test_retry_as_the_requester_or_the_admin_once_and_not_as_anyone_else(
+    database: str, conn: psycopg.AsyncConnection[Any], runners: Start
+) -> None:
+    member = "00000000-0000-4000-b001-000000000003"  # a plain member of NHF
+    export_id = await request_as(conn, uuid.UUID(member), ORGS["nhf"])
+
+    async def retry(who: str, *more: str) -> Any:
+        return await bufdir_export(
+            "retry", str(export_id), "--as", who, *more, database_url=database
+        )
+
+    early = await retry(member)
+    cancelled = await bufdir_export("cancel", str(export_id), "--as", member, database_url=database)
+    stranger = await retry("admin@hlf.example")
+    await runners("retrying")
+    by_admin = await retry("admin@nhf.example", "--wait", "--json")
+    again = await retry(member)
+
+    assert_one_line_error(early, "only a failed or cancelled export can be retried")
+    assert cancelled.code == 0, cancelled.err
+    assert_one_line_error(stranger, f"export {export_id} not found")
+    assert by_admin.code == 0, by_admin.err
+    record = json.loads(by_admin.out)
+    assert (record["retry_of"], record["status"]) == (str(export_id), "completed")
+    assert record["requested_by"] == str(ADMINS["nhf"])  # asked again by the admin
+    assert f"asks again for export {export_id}" in by_admin.err
+    assert_one_line_error(again, f"export {export_id} was retried already")

@@ -300,6 +300,16 @@ MATRIX: dict[tuple[str, str], tuple[str, tuple[str, ...]]] = {
         # the requester (member), or an admin of the export's organisation
         ("denied", "XB007", "ok", "XB007", "ok", "XB007", "denied", "XB007"),
     ),
+    ("retry_bufdir_export()", "call"): (
+        "select id from public.retry_bufdir_export(%(export)s)",
+        # whoever may see it (the requester, an admin of A); it is still waiting (XB011);
+        # service_role asks as nobody (requested_by is required)
+        ("denied", "XB007", "XB011", "XB007", "XB011", "XB007", "denied", "23502"),
+    ),
+    ("export_was_retried()", "call"): (
+        "select bufdir_private.export_was_retried(%(export)s) is not null",
+        ("denied", "ok", "ok", "ok", "ok", "ok", "denied", "ok"),
+    ),
     ("claim_bufdir_export()", "call"): (
         "select id from bufdir_private.claim_bufdir_export('matrix', 60)",
         ("denied", "denied", "denied", "denied", "denied", "denied", "ok", "ok"),

@@ -15,6 +15,7 @@ from bufdir_export import (
     ExportNotFound,
     InvalidTransition,
     LeaseNotExpired,
+    NotRetryable,
     PermissionDenied,
     RunnerOwnedColumn,
     TooManyExports,
@@ -145,3 +146,39 @@ async def test_too_many_unfinished_exports_is_its_own_exception(
     assert isinstance(refused, TooManyExports)
     assert refused.sqlstate == "XB010"
     assert "already has 2 unfinished exports, and at most 2" in str(refused)
+
+
+async def test_a_retry_that_cannot_be_is_its_own_exception_race_included(
+    conn: psycopg.AsyncConnection[Any], world: World
+) -> None:
+    waiting = await new_export(conn, world)
+    ended = await new_export(conn, world, status="cancelled")
+    try:
+        async with conn.transaction():
+            await act_as(conn, "authenticated", world.member_a)
+            await conn.execute("select public.retry_bufdir_export(%s)", [waiting])
+    except psycopg.Error as error:
+        early = translate_error(error)
+    await conn.execute(
+        "insert into public.bufdir_export_audit"
+        " (organisation_id, requested_by, period_start, period_end, retry_of)"
+        " values (%s, %s, '2025-01-01', '2025-12-31', %s)",
+        [world.org_a, world.member_a, ended],
+    )
+    # The trigger's own check would say so first; past it, the unique index does.
+    await conn.execute(
+        "alter table public.bufdir_export_audit disable trigger bufdir_export_audit_check_retry"
+    )
+    raced = await _translated(
+        conn,
+        "insert into public.bufdir_export_audit"
+        " (organisation_id, requested_by, period_start, period_end, retry_of)"
+        " values (%s, %s, '2025-01-01', '2025-12-31', %s)",
+        [world.org_a, world.member_a, ended],
+    )
+
+    assert isinstance(early, NotRetryable)
+    assert early.sqlstate == "XB011"
+    assert "only a failed or cancelled export can be retried" in str(early)
+    assert isinstance(raced, NotRetryable)
+    assert raced.constraint == "bufdir_export_audit_retry_of_key"

@@ -65,6 +65,8 @@ AUTHENTICATED = sorted(
     + [("r", "public.bufdir_export_audit", "INSERT")]
     + [("f", function, "EXECUTE") for function in (
         "cancel_bufdir_export(uuid)",  # public is on the search path: unqualified
+        "retry_bufdir_export(uuid)",
+        "bufdir_private.export_was_retried(uuid)",
         "bufdir_private.activity_scope(organisation_role)",
         "bufdir_private.can_read_activity(uuid,uuid)",
         "bufdir_private.may_read_activity(organisation_role,uuid,uuid)",

@@ -28,12 +28,13 @@ from .._models import (
 )
 from .._settings import Settings
 from ..client.client_app import ClientApp
+from ..client.services import ExportWatch
 from ..postgres.acting import find_caller
 from ..postgres.queries import load_queries
 from .live_view import ExportView, describe_seconds, live, step_label
 from .support import err, fail, one_line_errors, out, parse_date, parse_since, run
 
-__all__ = ["audit_app", "cancel", "request", "status"]
+__all__ = ["audit_app", "cancel", "request", "retry", "status"]
 
 AsUser = Annotated[
     str | None,
@@ -44,6 +45,10 @@ AsUser = Annotated[
     ),
 ]
 AsJson = Annotated[bool, typer.Option("--json", help="Print JSON, for scripts.")]
+Wait = Annotated[bool, typer.Option("--wait", help="Follow the export live until it ends.")]
+WaitAtMost = Annotated[
+    float, typer.Option(min=1, help="With --wait: give up waiting after this many seconds.")
+]
 
 
 async def _app(settings: Settings, who: str | None, *, required: bool) -> ClientApp:
@@ -101,12 +106,8 @@ def request(
     attachments: Annotated[
         bool, typer.Option("--attachments", help="Bundle the activities' attachments (zip).")
     ] = False,
-    wait: Annotated[
-        bool, typer.Option("--wait", help="Follow the export live until it ends.")
-    ] = False,
-    timeout: Annotated[
-        float, typer.Option(min=1, help="With --wait: give up waiting after this many seconds.")
-    ] = 600,
+    wait: Wait = False,
+    timeout: WaitAtMost = 600,
     as_json: AsJson = False,
 ) -> None:
     """Ask for a Bufdir export as a signed-in user, and with --wait follow it.
@@ -141,35 +142,43 @@ def request(
                 soft_wrap=True,
             )
         watch = await app.exports.start_export(asked)
-        if not wait:
-            out.print(watch.export_id, highlight=False)
-            err.print(f"follow it: bufdir-export audit show {watch.export_id}", highlight=False)
-            return None
-        view = ExportView(
+        title = (
             f"Export {watch.export_id} · {organisation} · {period_text(start, end)}"
-            f" · {file_format}{' + vedlegg' if attachments else ''}",
-            include_attachments=attachments,
+            f" · {file_format}{' + vedlegg' if attachments else ''}"
         )
-        try:
-            with live(view, err):
-                async with asyncio.timeout(timeout):
-                    async for update in watch.watch():
-                        view.update(update)
-        except TimeoutError:
-            status = view.record.status if view.record else ExportStatus.INITIALISED
-            raise WaitTimedOut(
-                f"export {watch.export_id} is still {status} after {timeout:g} s;"
-                f" it goes on: bufdir-export status {watch.export_id}",
-                export_id=watch.export_id,
-                status=status,
-            ) from None
-        assert view.record is not None  # noqa: S101 - a watch ends at a terminal status
-        return view.record
+        return await _followed(watch, title, attachments, wait=wait, seconds=timeout)
 
     record = run(go())
     if record is None:
         return
     _report_end(record, as_json)
+
+
+async def _followed(
+    watch: ExportWatch, title: str, attachments: bool, *, wait: bool, seconds: float
+) -> ExportRecord | None:
+    """Without ``wait``, print the new export's id; with it, follow it live to
+    its end (its record), for ``seconds`` at most."""
+    if not wait:
+        out.print(watch.export_id, highlight=False)
+        err.print(f"follow it: bufdir-export audit show {watch.export_id}", highlight=False)
+        return None
+    view = ExportView(title, include_attachments=attachments)
+    try:
+        with live(view, err):
+            async with asyncio.timeout(seconds):
+                async for update in watch.watch():
+                    view.update(update)
+    except TimeoutError:
+        status = view.record.status if view.record else ExportStatus.INITIALISED
+        raise WaitTimedOut(
+            f"export {watch.export_id} is still {status} after {seconds:g} s;"
+            f" it goes on: bufdir-export status {watch.export_id}",
+            export_id=watch.export_id,
+            status=status,
+        ) from None
+    assert view.record is not None  # noqa: S101 - a watch ends at a terminal status
+    return view.record
 
 
 def _report_end(record: ExportRecord, as_json: bool) -> None:
@@ -215,6 +224,37 @@ def cancel(
 
     record = run(go())
     out.print(f"export {record.id} cancelled", highlight=False)
+
+
+@one_line_errors
+def retry(
+    export: Annotated[str, typer.Argument(help="The failed or cancelled export's id.")],
+    who: AsUser = None,
+    wait: Wait = False,
+    timeout: WaitAtMost = 600,
+    as_json: AsJson = False,
+) -> None:
+    """Ask again for an export that failed or was cancelled: a new export with
+    the same request, linked to the old one. Its requester or an admin of its
+    organisation may; each export is retried once. Exit codes as for request."""
+    export_id = _export_id(export)
+    settings = Settings()
+
+    async def go() -> ExportRecord | None:
+        app = await _app(settings, who, required=True)
+        old = await app.exports.export(export_id)
+        watch = await app.exports.retry(export_id)
+        err.print(f"export {watch.export_id} asks again for export {export_id}", highlight=False)
+        title = (
+            f"Export {watch.export_id} · retry of {export_id}"
+            f" · {period_text(old.period_start, old.period_end)} · {old.format}"
+        )
+        return await _followed(watch, title, old.include_attachments, wait=wait, seconds=timeout)
+
+    record = run(go())
+    if record is None:
+        return
+    _report_end(record, as_json)
 
 
 audit_app = typer.Typer(

@@ -40,6 +40,7 @@ app = typer.Typer(
 app.command("request")(export_commands.request)
 app.command("status")(export_commands.status)
 app.command("cancel")(export_commands.cancel)
+app.command("retry")(export_commands.retry)
 export_commands.audit_app.command("verify")(verify_command.verify)
 app.add_typer(export_commands.audit_app, name="audit")
 

@@ -172,6 +172,12 @@ class PostgresExportClient:
         assert row is not None  # noqa: S101 - the function returns the row or raises
         return ExportRecord.model_validate(row)
 
+    async def retry(self, export_id: UUID) -> PostgresExportWatch:
+        database = self._database()
+        row = await database.one(self._queries["retry_export"], {"export_id": export_id})
+        assert row is not None  # noqa: S101 - the function returns the row or raises
+        return PostgresExportWatch(database, UUID(str(row["id"])), self._poll_interval)
+
 
 class PostgresExportWatch:
     """One export, followed through LISTEN with a polling fallback."""

@@ -64,6 +64,11 @@ class ExportService(Protocol):
         """Cancel the user's own unfinished export."""
         ...
 
+    async def retry(self, export_id: UUID) -> ExportWatch:
+        """Ask again for an export that failed or was cancelled: a new export with
+        the same request, linked to it (NotRetryable when it cannot be retried)."""
+        ...
+
 
 class AuditLog(Protocol):
     """Export records and their timelines, for whoever may read them."""

@@ -17,6 +17,7 @@ from .._errors import (
     InvalidTransition,
     LeaseLost,
     LeaseNotExpired,
+    NotRetryable,
     PermissionDenied,
     RequestImmutable,
     RunnerOwnedColumn,
@@ -37,6 +38,7 @@ _BY_SQLSTATE: dict[str, type[DatabaseError]] = {
     "XB008": LeaseLost,
     "XB009": ConfigVersionKept,
     "XB010": TooManyExports,
+    "XB011": NotRetryable,
     "42501": PermissionDenied,
     "40001": TransactionConflict,  # serialization_failure
     "40P01": TransactionConflict,  # deadlock_detected
@@ -47,6 +49,12 @@ _BY_SQLSTATE: dict[str, type[DatabaseError]] = {
 
 # No such export among the caller's: not a refusal, so not a DatabaseError.
 _EXPORT_NOT_FOUND = "XB007"
+
+# A constraint whose violation means more than its class says.
+_BY_CONSTRAINT: dict[str, type[DatabaseError]] = {
+    # Two retries of one export at once: the one that lost the race.
+    "bufdir_export_audit_retry_of_key": NotRetryable,
+}
 
 _BY_CLASS: dict[str, type[DatabaseError]] = {
     "08": DatabaseUnavailable,  # connection exception
@@ -69,7 +77,11 @@ def translate_error(error: psycopg.Error) -> DatabaseError | ExportNotFound:
         return kind(message)
     if sqlstate == _EXPORT_NOT_FOUND:
         return ExportNotFound(message, sqlstate=sqlstate)
-    kind = _BY_SQLSTATE.get(sqlstate) or _BY_CLASS.get(sqlstate[:2], DatabaseError)
+    kind = (
+        _BY_SQLSTATE.get(sqlstate)
+        or _BY_CONSTRAINT.get(diag.constraint_name or "")
+        or _BY_CLASS.get(sqlstate[:2], DatabaseError)
+    )
     return kind(message, sqlstate=sqlstate, constraint=diag.constraint_name)
 
 

@@ -9,7 +9,9 @@ export interface DbError {
 
 /**
  * `42501` (refused by RLS or a grant) is `forbidden`; `XB010` (too many
- * unfinished exports) is 429; JWT trouble is 401; bad
+ * unfinished exports) is 429; `XB007` (no such export among the caller's) is
+ * 404; `XB011` (not failed or cancelled, or retried already) is 409, with
+ * the database's reason; JWT trouble is 401; bad
  * data (SQLSTATE classes 22 and 23) and a runner-owned column (XB004) are the
  * client's to fix, so their message is passed on; anything else stays inside.
  */
@@ -20,6 +22,20 @@ export function dbFailure(
 ): Response {
   const code = error.code ?? "";
   if (code === "42501") return failure(403, "forbidden", forbidden);
+  if (code === "XB007") {
+    return failure(
+      404,
+      "not_found",
+      "no export with this id is visible to you",
+    );
+  }
+  if (code === "XB011") {
+    return failure(
+      409,
+      "not_retryable",
+      error.message ?? "this export cannot be retried",
+    );
+  }
   if (code === "XB010") {
     return failure(
       429,

@@ -1,6 +1,7 @@
 /**
- * The bufdir-export Edge Function: request a Bufdir export (POST) and read
- * one back (GET ?id=), with a fresh download link once it is completed.
+ * The bufdir-export Edge Function: request a Bufdir export (POST), ask again
+ * for one that failed or was cancelled (POST ?retry=), and read one back
+ * (GET ?id=), with a fresh download link once it is completed.
  *
  * Every read and write of the table runs as the caller, so Row Level Security
  * decides who may do what. The service role is used for one thing only:
@@ -63,9 +64,9 @@ function route(ctx: Context, req: Request): Promise<Response> | Response {
     );
   }
   const db = userClient(ctx.deps, authorization);
-  return req.method === "POST"
-    ? requestExport(db, req)
-    : readExport(ctx, db, req);
+  if (req.method === "GET") return readExport(ctx, db, req);
+  const retry = new URL(req.url).searchParams.get("retry");
+  return retry === null ? requestExport(db, req) : retryExport(db, retry);
 }
 
 async function requestExport(
@@ -86,6 +87,27 @@ async function requestExport(
       "you may not request an export for this organisation",
     );
   }
+  return json(201, { export: data }, {
+    location: `?id=${encodeURIComponent(data.id)}`,
+  });
+}
+
+/**
+ * A new export with the old one's request, as the caller: the database
+ * decides whether they may (they must see the old export) and whether it can
+ * be retried (failed or cancelled, and not retried before). No body is read.
+ */
+async function retryExport(
+  db: SupabaseClient,
+  id: string,
+): Promise<Response> {
+  if (!isUuid(id)) {
+    return failure(400, "invalid_field", "retry must be the UUID of an export");
+  }
+  const { data, error, status } = await db.rpc("retry_bufdir_export", {
+    p_export_id: id,
+  });
+  if (error) return dbFailure(error, status, "you may not retry this export");
   return json(201, { export: data }, {
     location: `?id=${encodeURIComponent(data.id)}`,
   });

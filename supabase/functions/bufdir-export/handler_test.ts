@@ -74,6 +74,7 @@ type Answer = (call: Call) => Response | Promise<Response>;
 
 interface FakeSupabase {
   insert?: Answer;
+  retry?: Answer;
   select?: Answer;
   sign?: Answer;
 }
@@ -108,7 +109,15 @@ function fakeSupabase(answers: FakeSupabase = {}) {
     };
     calls.push(call);
     const { pathname } = new URL(call.url);
-    if (pathname === "/rest/v1/bufdir_export_audit") {
+    // PostgREST runs a function called by POST /rpc/<name> with the JSON
+    // body's keys as its named arguments; one that returns a single row
+    // (not a set) answers 200 with that row as one object. A SQLSTATE it
+    // does not know (XB...) is 400 with the code in the body.
+    if (
+      pathname === "/rest/v1/rpc/retry_bufdir_export" && call.method === "POST"
+    ) {
+      if (answers.retry) return answers.retry(call);
+    } else if (pathname === "/rest/v1/bufdir_export_audit") {
       const answer = call.method === "POST" ? answers.insert : answers.select;
       if (answer) return answer(call);
     } else if (pathname.startsWith("/storage/v1/object/sign/")) {
@@ -221,6 +230,69 @@ function assertAsCaller(call: Call) {
   assert.equal(call.headers.get("apikey"), ANON_KEY);
   assert.ok(!JSON.stringify([...call.headers]).includes(SERVICE_KEY));
 }
+
+// --- POST ?retry=
+
+const OLD = "5a1c2b3d-4e5f-4a6b-8c7d-9e0f1a2b3c4d";
+const retryRequest = (id: string) =>
+  new Request(`http://localhost/bufdir-export?retry=${id}`, {
+    method: "POST",
+    headers: { authorization: `Bearer ${USER_JWT}` },
+  });
+
+Deno.test("POST ?retry= calls retry_bufdir_export as the caller and answers 201", async () => {
+  const fake = fakeSupabase({
+    retry: (call) =>
+      reply(200, exportRow({ retry_of: JSON.parse(call.body).p_export_id })),
+  });
+  const { res, body } = await send(fake, retryRequest(OLD));
+
+  assert.equal(res.status, 201);
+  assert.equal(res.headers.get("location"), `?id=${ID}`);
+  assert.deepEqual(body?.export, exportRow({ retry_of: OLD }));
+  assert.equal(fake.calls.length, 1);
+  assert.deepEqual(JSON.parse(fake.calls[0].body), { p_export_id: OLD });
+  assertAsCaller(fake.calls[0]);
+});
+
+Deno.test("POST ?retry= 404 when the caller may not see the export (XB007)", async () => {
+  const fake = fakeSupabase({
+    retry: () =>
+      reply(400, {
+        code: "XB007",
+        message: `export ${OLD} does not exist`,
+        details: null,
+        hint: null,
+      }),
+  });
+  const message = assertFailure(
+    await send(fake, retryRequest(OLD)),
+    404,
+    "not_found",
+  );
+  assert.equal(message, "no export with this id is visible to you");
+});
+
+Deno.test("POST ?retry= 409 with the reason when it cannot be retried (XB011)", async () => {
+  const reason =
+    `export ${OLD} is running: only a failed or cancelled export can be retried`;
+  const fake = fakeSupabase({
+    retry: () =>
+      reply(400, { code: "XB011", message: reason, details: null, hint: null }),
+  });
+  const message = assertFailure(
+    await send(fake, retryRequest(OLD)),
+    409,
+    "not_retryable",
+  );
+  assert.equal(message, reason);
+});
+
+Deno.test("POST ?retry= 400 for an id that is not a UUID, asking nothing", async () => {
+  const fake = fakeSupabase();
+  assertFailure(await send(fake, retryRequest("42")), 400, "invalid_field");
+  assert.equal(fake.calls.length, 0);
+});
 
 // --- POST
 

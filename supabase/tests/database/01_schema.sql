@@ -55,6 +55,7 @@ select functions_are('bufdir_private', array[
   'bufdir_column_configs_before_insert',
   'bufdir_column_configs_before_update', 'bufdir_export_audit_after_write',
   'bufdir_export_audit_before_insert', 'bufdir_export_audit_before_update',
+  'bufdir_export_audit_check_retry', 'export_was_retried',
   'can_read_activity', 'claim_bufdir_export', 'claim_bufdir_export_for_run',
   'column_config_problem', 'complete_bufdir_export',
   'complete_empty_bufdir_export', 'current_actor', 'defer_bufdir_export', 'export_scope',
@@ -68,9 +69,9 @@ select functions_are('bufdir_private', array[
 ], 'bufdir_private holds exactly the functions of the contract');
 select is(
   (select count(*)::int from pg_proc p where p.pronamespace = 'bufdir_private'::regnamespace),
-  37, 'and each of them once: no overload');
-select functions_are('public', array['cancel_bufdir_export'],
-  'public holds one function of ours: cancel_bufdir_export');
+  39, 'and each of them once: no overload');
+select functions_are('public', array['cancel_bufdir_export', 'retry_bufdir_export'],
+  'public holds two functions of ours: cancel_bufdir_export and retry_bufdir_export');
 
 select ok(
   exists (select 1 from pg_proc p
@@ -108,6 +109,7 @@ select function_privs_are('public', 'cancel_bufdir_export', array['uuid'], 'auth
 
 select triggers_are('public', 'bufdir_export_audit', array[
   'bufdir_export_audit_before_insert', 'bufdir_export_audit_before_update',
+  'bufdir_export_audit_check_retry',
   'bufdir_export_audit_after_write', 'bufdir_export_audit_forbid_delete',
   'bufdir_export_audit_forbid_truncate', 'bufdir_export_audit_notify_runners',
   'bufdir_export_audit_notify_watchers'
