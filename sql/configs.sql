@@ -21,3 +21,30 @@ select o.id, o.name from public.organisations o where o.slug = %(slug)s;
 insert into public.bufdir_column_configs (organisation_id, config, is_active)
 values (%(organisation_id)s, %(config)s, true)
 returning version;
+
+-- name: column_config_versions
+-- The organisation's saved versions, newest first, each with its latest
+-- activation (who, when), as the caller may read them.
+select c.version, c.is_active, c.created_by, c.created_at,
+       c.config ->> 'description' as description,
+       a.actor as activated_by, a.activated_at
+from public.bufdir_column_configs c
+left join lateral (
+  select x.actor, x.activated_at
+  from public.bufdir_column_config_activations x
+  where x.organisation_id = c.organisation_id and x.version = c.version
+  order by x.id desc
+  limit 1
+) a on true
+where c.organisation_id = %(organisation_id)s
+order by c.version desc;
+
+-- name: column_config_document
+-- One version's configuration: the one asked for, or the active one (null version).
+select c.version, c.is_active, c.config
+from public.bufdir_column_configs c
+where c.organisation_id = %(organisation_id)s
+  and (c.version = %(version)s or (%(version)s::integer is null and c.is_active));
+
+-- name: activate_column_config
+select version from public.activate_bufdir_column_config(%(organisation_id)s, %(version)s);

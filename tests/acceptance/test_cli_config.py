@@ -100,3 +100,63 @@ async def test_infinity_and_nan_are_not_json(tmp_path: Path) -> None:
     path.write_text(text)
     run = await bufdir_export("config", "check", str(path))
     assert_one_line_error(run, "is not JSON", "Infinity is not a JSON value")
+
+
+NHF_COORDINATOR = "00000000-0000-4000-b001-000000000002"
+
+
+async def test_versions_are_listed_shown_compared_and_rolled_back_by_an_admin(
+    database: str, tmp_path: Path, conn: psycopg.AsyncConnection[Any]
+) -> None:
+    document = copy.deepcopy(shipped_config("nhf"))
+    document["description"] = "Versjon to"
+    first_header = document["columns"][0]["header"]
+    document["columns"][0]["header"] = "ID (ny)"
+    saved = await bufdir_export(
+        "config", "save", str(_write(tmp_path, document)), "--org", "nhf", "--as", NHF_ADMIN,
+        database_url=database,
+    )  # fmt: skip
+    assert saved.code == 0, saved.err
+
+    async def config(*args: str) -> Any:
+        return await bufdir_export("config", *args, database_url=database)
+
+    listed = await config("list", "--org", "nhf", "--as", NHF_COORDINATOR)
+    shown = await config("show", "--org", "nhf", "--version", "1", "--as", NHF_COORDINATOR)
+    active = await config("show", "--org", "nhf")  # the operator, as the connection's role
+    diff = await config("diff", "--org", "nhf", "1", "2", "--as", NHF_ADMIN)
+    as_member = await config("list", "--org", "nhf", "--as", NHF_MEMBER)
+    by_coordinator = await config("activate", "--org", "nhf", "1", "--as", NHF_COORDINATOR)
+    by_other_admin = await config("activate", "--org", "nhf", "1", "--as", HLF_ADMIN)
+    rolled_back = await config("activate", "--org", "nhf", "1", "--as", NHF_ADMIN)
+    unknown = await config("activate", "--org", "nhf", "9", "--as", NHF_ADMIN)
+    record = await (
+        await conn.execute(
+            "select a.version, a.actor from public.bufdir_column_config_activations a"
+            " join public.organisations o on o.id = a.organisation_id"
+            " where o.slug = 'nhf' order by a.id"
+        )
+    ).fetchall()
+
+    assert listed.code == 0, listed.err
+    rows = [
+        [cell.strip() for cell in line.strip().strip("│").split("│")]
+        for line in listed.out.splitlines()
+        if line.startswith("│") and line.split("│")[1].strip()
+    ]
+    assert [(row[0], row[1]) for row in rows] == [("2", "yes"), ("1", "")]  # newest first
+    assert rows[0][5].startswith("user:")  # activated by the admin who saved it
+    assert rows[0][6] == "Versjon to"
+    assert json.loads(shown.out) == shipped_config("nhf")
+    assert json.loads(active.out) == document
+    changed = [line for line in diff.out.splitlines() if line[:1] in "+-"]
+    assert f'-      "header": "{first_header}",' in changed
+    assert '+      "header": "ID (ny)",' in changed
+    assert '+  "description": "Versjon to",' in changed
+    assert (as_member.code, as_member.out) == (0, "")
+    assert "no column configuration of nhf that you may read" in as_member.err
+    assert_one_line_error(by_coordinator, "only an admin of the organisation")
+    assert_one_line_error(by_other_admin, "no organisation 'nhf' among the user's")
+    assert rolled_back.out.strip() == "version 1 of nhf is active (was 2)"
+    assert_one_line_error(unknown, "no column configuration version 9")
+    assert record[-2:] == [(2, f"user:{NHF_ADMIN}"), (1, f"user:{NHF_ADMIN}")]

@@ -245,6 +245,30 @@ MATRIX: dict[tuple[str, str], tuple[str, tuple[str, ...]]] = {
     # bufdir_export_audit: ask as yourself for your organisation; the requester
     # and the organisation's admins read; the runner moves it; nobody deletes.
     # anon may select the id (Realtime checks a change by it) and sees no row.
+    # bufdir_column_config_activations: read as the versions are; written by the trigger only.
+    ("bufdir_column_config_activations", "select"): (
+        f"select id from {T}.bufdir_column_config_activations where organisation_id = %(a)s",
+        ("denied", "hidden", "hidden", "ok", "ok", "hidden", "denied", "ok"),
+    ),
+    ("bufdir_column_config_activations", "insert"): (
+        f"insert into {T}.bufdir_column_config_activations (organisation_id, version, actor)"
+        " values (%(a)s, 1, 'user:matrix') returning id",
+        ("denied", "denied", "denied", "denied", "denied", "denied", "denied", "denied"),
+    ),
+    ("bufdir_column_config_activations", "update"): (
+        f"update {T}.bufdir_column_config_activations set actor = 'user:matrix'"
+        " where organisation_id = %(a)s returning id",
+        ("denied", "denied", "denied", "denied", "denied", "denied", "denied", "denied"),
+    ),
+    ("bufdir_column_config_activations", "delete"): (
+        f"delete from {T}.bufdir_column_config_activations where organisation_id = %(a)s"
+        " returning id",
+        ("denied", "denied", "denied", "denied", "denied", "denied", "denied", "denied"),
+    ),
+    ("bufdir_column_config_activations", "truncate"): (
+        f"truncate {T}.bufdir_column_config_activations",
+        ("denied", "denied", "denied", "denied", "denied", "denied", "denied", "denied"),
+    ),
     ("bufdir_export_audit", "select"): (
         f"select id from {T}.bufdir_export_audit where id = %(export)s",
         ("hidden", "hidden", "ok", "hidden", "ok", "hidden", "ok", "ok"),
@@ -295,6 +319,11 @@ MATRIX: dict[tuple[str, str], tuple[str, tuple[str, ...]]] = {
         ("denied", "denied", "denied", "denied", "denied", "denied", "denied", "denied"),
     ),
     # functions
+    ("activate_bufdir_column_config()", "call"): (
+        # an admin of A (or the backend); version 1 is A's active one
+        "select version from public.activate_bufdir_column_config(%(a)s, 1)",
+        ("denied", "denied", "denied", "denied", "ok", "denied", "denied", "ok"),
+    ),
     ("cancel_bufdir_export()", "call"): (
         "select id from public.cancel_bufdir_export(%(export)s)",
         # the requester (member), or an admin of the export's organisation

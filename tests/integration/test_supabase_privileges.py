@@ -54,7 +54,8 @@ order by 1, 2, 3
 AUTHENTICATED = sorted(
     [("r", f"public.{table}", "SELECT") for table in (
         "activities", "activity_attachments", "activity_types", "bufdir_column_configs",
-        "bufdir_export_audit", "bufdir_export_audit_events", "counties", "local_chapters",
+        "bufdir_column_config_activations", "bufdir_export_audit", "bufdir_export_audit_events",
+        "counties", "local_chapters",
         "organisation_members", "organisations",
     )]
     + [("r", "public.local_chapters", p) for p in ("INSERT", "UPDATE")]
@@ -66,6 +67,7 @@ AUTHENTICATED = sorted(
     + [("f", function, "EXECUTE") for function in (
         "cancel_bufdir_export(uuid)",  # public is on the search path: unqualified
         "retry_bufdir_export(uuid)",
+        "activate_bufdir_column_config(uuid,integer)",
         "bufdir_private.export_was_retried(uuid)",
         "bufdir_private.activity_scope(organisation_role)",
         "bufdir_private.can_read_activity(uuid,uuid)",

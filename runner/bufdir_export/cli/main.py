@@ -24,7 +24,7 @@ from ..report.mapping import ConfiguredMapping
 from ..report.plugins import PluginRegistry
 from ..tools.migrations import migrate as apply_migrations
 from ..tools.seed import apply_demo_seed
-from . import export_commands, verify_command
+from . import config_commands, export_commands, verify_command
 from .support import err, one_line_errors, out
 from .support import run as run_async
 
@@ -301,10 +301,15 @@ def sweep(
 
 
 config_app = typer.Typer(
-    help="Column configurations: check one, save one, print the JSON Schema.",
+    help="Column configurations: check, save, list, show, compare and activate versions;"
+    " print the JSON Schema.",
     no_args_is_help=True,
 )
 app.add_typer(config_app, name="config")
+config_app.command("list")(config_commands.config_list)
+config_app.command("show")(config_commands.config_show)
+config_app.command("diff")(config_commands.config_diff)
+config_app.command("activate")(config_commands.config_activate)
 
 
 def _not_json(constant: str) -> NoReturn:

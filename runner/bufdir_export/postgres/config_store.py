@@ -13,11 +13,11 @@ from uuid import UUID
 import psycopg
 from psycopg.types.json import Jsonb
 
-from .._errors import UsageError
 from .._models import Caller
 from ..report.column_config import ColumnConfig
 from ..report.config_checks import check_activity_types, parse_column_config
 from .acting import act_as_user
+from .config_versions import organisation_of
 from .error_translation import translate_error
 from .queries import Queries
 
@@ -38,14 +38,7 @@ async def save_column_config(
     try:
         async with conn.transaction():
             await act_as_user(conn, queries, Caller(user_id))
-            cursor = await conn.execute(
-                queries["organisation_by_slug"], {"slug": organisation_slug}
-            )
-            found = await cursor.fetchone()
-            if found is None:
-                # Unknown, or not one of the user's: the same answer.
-                raise UsageError(f"no organisation {organisation_slug!r} among the user's")
-            organisation_id = found[0]
+            organisation_id = await organisation_of(conn, queries, organisation_slug)
             cursor = await conn.execute(
                 queries["activity_type_codes"], {"organisation_id": organisation_id}
             )

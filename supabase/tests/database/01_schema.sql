@@ -4,23 +4,19 @@
 begin;
 create extension if not exists pgtap with schema extensions;
 set local search_path = public, extensions;
-select plan(38);
+select plan(39);
 
 -- tables ---------------------------------------------------------------------
 
 select has_table('public', t, t || ' exists') from unnest(array[
   'organisations', 'organisation_members', 'counties', 'local_chapters', 'activity_types',
-  'activities', 'activity_attachments', 'bufdir_column_configs', 'bufdir_export_audit',
-  'bufdir_export_audit_events'
+  'activities', 'activity_attachments', 'bufdir_column_configs',
+  'bufdir_column_config_activations', 'bufdir_export_audit', 'bufdir_export_audit_events'
 ]) as t;
 
 select is_empty(
   $$ select c.relname from pg_class c
      where c.relnamespace = 'public'::regnamespace and c.relkind = 'r'
-       and c.relname in ('organisations', 'organisation_members', 'counties', 'local_chapters',
-                         'activity_types', 'activities', 'activity_attachments',
-                         'bufdir_column_configs', 'bufdir_export_audit',
-                         'bufdir_export_audit_events')
        and not c.relrowsecurity $$,
   'every table has row level security enabled'
 );
@@ -52,7 +48,7 @@ select ok(
 
 select functions_are('bufdir_private', array[
   'activity_scope', 'advance_bufdir_export', 'audit_event_hash', 'audit_event_pins',
-  'bufdir_column_configs_before_insert',
+  'bufdir_column_configs_after_activation', 'bufdir_column_configs_before_insert',
   'bufdir_column_configs_before_update', 'bufdir_export_audit_after_write',
   'bufdir_export_audit_before_insert', 'bufdir_export_audit_before_update',
   'bufdir_export_audit_check_retry', 'export_was_retried',
@@ -69,9 +65,10 @@ select functions_are('bufdir_private', array[
 ], 'bufdir_private holds exactly the functions of the contract');
 select is(
   (select count(*)::int from pg_proc p where p.pronamespace = 'bufdir_private'::regnamespace),
-  39, 'and each of them once: no overload');
-select functions_are('public', array['cancel_bufdir_export', 'retry_bufdir_export'],
-  'public holds two functions of ours: cancel_bufdir_export and retry_bufdir_export');
+  40, 'and each of them once: no overload');
+select functions_are('public',
+  array['activate_bufdir_column_config', 'cancel_bufdir_export', 'retry_bufdir_export'],
+  'public holds three functions of ours: activating a configuration, cancelling and retrying an export');
 
 select ok(
   exists (select 1 from pg_proc p
