@@ -345,7 +345,9 @@ def _log_end(export: ExportRecord, result: ExportResult | None) -> None:
         case ExportSuccess(status=status) | ExportFailure(status=status):
             log.info("export %s: %s", export.id, status.value)
         case None:
-            log.info("export %s: not ended by this runner (given back, or claimed again)", export.id)
+            log.info(
+                "export %s: not ended by this runner (given back, or claimed again)", export.id
+            )
 
 
 def _remove(path: Path) -> None:
