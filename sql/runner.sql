@@ -75,3 +75,17 @@ select count(*) as waiting,
 from public.bufdir_export_audit e
 where e.status = 'initialised'
   and (e.retry_at is null or e.retry_at <= pg_catalog.now());
+
+-- name: expired_export_files
+-- For the purge: completed exports whose retention has ended and whose file
+-- is stored still, the oldest first.
+select e.id, e.file_path
+from public.bufdir_export_audit e
+where e.status = 'completed' and e.file_path is not null
+  and e.completed_at < pg_catalog.now() - %(retention)s::interval
+  and not exists (select 1 from public.bufdir_export_file_deletions d where d.export_id = e.id)
+order by e.completed_at, e.id
+limit %(limit)s;
+
+-- name: record_file_deleted
+select bufdir_private.record_export_file_deleted(%(export_id)s, %(runner_id)s) as deleted_at;

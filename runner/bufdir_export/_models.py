@@ -299,6 +299,8 @@ class AuditEntry(BaseModel):
     organisation: str
     export: ExportRecord
     events: tuple[ExportEvent, ...] = ()
+    # When the export's file was deleted from storage, its retention ended.
+    file_deleted_at: datetime | None = None
 
     def timeline(self) -> list[tuple[ExportEvent, timedelta | None]]:
         """Each status change, with how long the export then stayed in that

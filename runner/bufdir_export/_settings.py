@@ -97,6 +97,12 @@ class Settings(BaseSettings):
     )
 
     # operating
+    retention_days: int = Field(
+        default=90,
+        ge=0,
+        description="How many days after completion an export's file is kept; then the "
+        "runners delete it from storage and record when (0: keep files).",
+    )
     metrics_port: int | None = Field(
         default=None,
         ge=0,

@@ -24,6 +24,7 @@ from ._settings import Settings
 from .core.observer import Observer
 from .core.pipeline import ExportPipeline
 from .core.ports import AttachmentStore, Storage
+from .core.retention import Purger
 from .core.runner import Runner
 from .core.sweep import Sweeper
 from .observability.health_server import HealthServer
@@ -128,6 +129,7 @@ class RunnerApp:
             grace=settings.shutdown_grace_seconds,
             sweeper=Sweeper(self.storage, self.audit),
             sweep_interval=settings.sweep_interval_seconds,
+            purger=self.purger(),
         )
         self.health_server: HealthServer | None = None
         if settings.metrics_port is not None:
@@ -141,6 +143,14 @@ class RunnerApp:
                 host=settings.metrics_host,
                 port=settings.metrics_port,
             )
+
+    def purger(self, retention_days: int | None = None) -> Purger | None:
+        """What deletes files whose retention ended (``RETENTION_DAYS``, or
+        ``retention_days``); None when files are kept (0)."""
+        days = self.settings.retention_days if retention_days is None else retention_days
+        if days == 0:
+            return None
+        return Purger(self.storage, self.audit, timedelta(days=days))
 
     async def _database_answers(self) -> str | None:
         try:

@@ -367,3 +367,74 @@ async def test_retry_as_the_requester_or_the_admin_once_and_not_as_anyone_else(
     assert record["requested_by"] == str(ADMINS["nhf"])  # asked again by the admin
     assert f"asks again for export {export_id}" in by_admin.err
     assert_one_line_error(again, f"export {export_id} was retried already")
+
+
+async def test_purge_deletes_a_file_whose_retention_ended_and_its_link_answers_410(
+    runners: Start, database: str, conn: psycopg.AsyncConnection[Any], tmp_path: Path
+) -> None:
+    await runners("retention-runner")
+    asked = await bufdir_export(
+        "request", "--org", "nhf", *YEAR, "--as", "admin@nhf.example", "--wait",
+        database_url=database,
+    )  # fmt: skip
+    assert asked.code == 0, asked.err
+    url = asked.out.strip()
+    row = await (
+        await conn.execute(
+            "select id, file_path from public.bufdir_export_audit where status = 'completed'"
+        )
+    ).fetchone()
+    assert row is not None
+    export_id, file_path = row
+    stored = tmp_path / "storage" / "exports" / file_path
+    assert stored.is_file()
+    # A hundred days pass: a completed export never changes, so the clock is
+    # turned back on the row with its guard set aside, as only a test may.
+    await conn.execute(
+        "alter table public.bufdir_export_audit disable trigger bufdir_export_audit_before_update"
+    )
+    await conn.execute(
+        "update public.bufdir_export_audit set completed_at = completed_at - interval '100 days'"
+        " where id = %s",
+        [export_id],
+    )
+    await conn.execute(
+        "alter table public.bufdir_export_audit"
+        " enable always trigger bufdir_export_audit_before_update"
+    )
+    env = {
+        "BUFDIR_EXPORT_STORAGE_DIR": str(tmp_path / "storage"),
+        "BUFDIR_EXPORT_SIGNING_SECRET": SECRET,
+    }
+
+    purged = await bufdir_export("purge", database_url=database, extra_env=env)
+    again = await bufdir_export("purge", database_url=database, extra_env=env)
+    kept = await bufdir_export("purge", "--days", "365", database_url=database, extra_env=env)
+    async with httpx.AsyncClient() as http:
+        gone = await http.get(url)
+    shown = await bufdir_export("status", str(export_id), database_url=database)
+    record = await (
+        await conn.execute(
+            "select file_path, actor from public.bufdir_export_file_deletions where export_id = %s",
+            [export_id],
+        )
+    ).fetchone()
+    status = await (
+        await conn.execute(
+            "select status from public.bufdir_export_audit where id = %s", [export_id]
+        )
+    ).fetchone()
+
+    assert purged.code == 0, purged.err
+    assert purged.out.splitlines() == [f"{export_id}  {file_path}", "1 deleted"]
+    assert again.out.strip() == "0 deleted"  # nothing is deleted twice
+    assert kept.out.strip() == "0 deleted"
+    assert not stored.exists()
+    assert gone.status_code == 410
+    assert "file deleted" in shown.out
+    assert "its retention ended" in shown.out
+    assert url not in shown.out  # the dead link is not offered
+    assert record is not None
+    assert record[0] == file_path
+    assert record[1].startswith("runner:")
+    assert status == ("completed",)  # the record itself is unchanged

@@ -269,6 +269,20 @@ MATRIX: dict[tuple[str, str], tuple[str, tuple[str, ...]]] = {
         f"truncate {T}.bufdir_column_config_activations",
         ("denied", "denied", "denied", "denied", "denied", "denied", "denied", "denied"),
     ),
+    # bufdir_export_file_deletions: read with the export; written by the runner's function only.
+    ("bufdir_export_file_deletions", "select"): (
+        f"select count(*) >= 0 from {T}.bufdir_export_file_deletions",
+        ("denied", "ok", "ok", "ok", "ok", "ok", "ok", "ok"),
+    ),
+    ("bufdir_export_file_deletions", "insert"): (
+        f"insert into {T}.bufdir_export_file_deletions (export_id, file_path, actor)"
+        " values (%(export)s, 'x', 'user:matrix') returning export_id",
+        ("denied", "denied", "denied", "denied", "denied", "denied", "denied", "denied"),
+    ),
+    ("bufdir_export_file_deletions", "delete"): (
+        f"delete from {T}.bufdir_export_file_deletions returning export_id",
+        ("denied", "denied", "denied", "denied", "denied", "denied", "denied", "denied"),
+    ),
     ("bufdir_export_audit", "select"): (
         f"select id from {T}.bufdir_export_audit where id = %(export)s",
         ("hidden", "hidden", "ok", "hidden", "ok", "hidden", "ok", "ok"),
@@ -346,6 +360,11 @@ MATRIX: dict[tuple[str, str], tuple[str, tuple[str, ...]]] = {
     ("claim_bufdir_export_for_run()", "call"): (
         "select (c.export).id from bufdir_private.claim_bufdir_export_for_run('matrix', 60) c",
         ("denied", "denied", "denied", "denied", "denied", "denied", "ok", "ok"),
+    ),
+    ("record_export_file_deleted()", "call"): (
+        # the runner's (or the backend's); A's export is still waiting: no file to delete
+        "select bufdir_private.record_export_file_deleted(%(export)s, 'matrix') is not null",
+        ("denied", "denied", "denied", "denied", "denied", "denied", "XB007", "XB007"),
     ),
     ("advance_bufdir_export()", "call"): (
         "select id from bufdir_private.advance_bufdir_export(%(export)s, 'matrix', 1,"

@@ -125,7 +125,7 @@ async def test_traversal_and_encoded_slashes_never_reach_the_disk(
         signer.sign("../../etc/passwd", datetime.now(UTC) + timedelta(days=1))
 
 
-async def test_a_file_no_longer_stored_is_not_found(
+async def test_a_file_no_longer_stored_is_gone(
     served: tuple[LocalStorage, UrlSigner, str], tmp_path: Path
 ) -> None:
     storage, _, _ = served
@@ -133,7 +133,11 @@ async def test_a_file_no_longer_stored_is_not_found(
     url = (await storage.sign(PATH, timedelta(hours=24))).url
     storage.export_file(PATH).unlink()
 
-    assert (await _get(url)).status_code == 404
+    answer = await _get(url)
+    assert (answer.status_code, answer.text) == (
+        410,
+        "this file is no longer stored: ask for the export again\n",
+    )
 
 
 async def test_attachments_are_read_from_their_folder_only(tmp_path: Path) -> None:

@@ -380,8 +380,14 @@ def _record_table(entry: AuditEntry) -> Table:
         ("counted days", e.counted_days),
         ("bytes", e.file_size_bytes),
         ("file", e.file_path),
-        ("download", e.download_url),
-        ("link expires", e.download_url_expires_at),
+        ("download", e.download_url if entry.file_deleted_at is None else None),
+        ("link expires", e.download_url_expires_at if entry.file_deleted_at is None else None),
+        (
+            "file deleted",
+            f"{entry.file_deleted_at.astimezone()} (its retention ended): ask for it again"
+            if entry.file_deleted_at
+            else None,
+        ),
         ("error", f"{e.error_code}: {e.error_message}" if e.error_code else None),
         ("asked at", e.created_at.astimezone()),
         ("ended at", e.completed_at.astimezone() if e.completed_at else None),

@@ -15,7 +15,6 @@ from rich.table import Table
 
 from .._errors import BufdirExportError
 from .._settings import LogFormat, Settings
-from ..core.sweep import Sweeper, SweepReport
 from ..postgres.acting import act_as_role
 from ..postgres.config_store import save_column_config
 from ..postgres.queries import load_queries
@@ -24,7 +23,7 @@ from ..report.mapping import ConfiguredMapping
 from ..report.plugins import PluginRegistry
 from ..tools.migrations import migrate as apply_migrations
 from ..tools.seed import apply_demo_seed
-from . import config_commands, export_commands, verify_command
+from . import config_commands, export_commands, maintenance_commands, verify_command
 from .support import err, one_line_errors, out
 from .support import run as run_async
 
@@ -41,6 +40,8 @@ app.command("request")(export_commands.request)
 app.command("status")(export_commands.status)
 app.command("cancel")(export_commands.cancel)
 app.command("retry")(export_commands.retry)
+app.command("sweep")(maintenance_commands.sweep)
+app.command("purge")(maintenance_commands.purge)
 export_commands.audit_app.command("verify")(verify_command.verify)
 app.add_typer(export_commands.audit_app, name="audit")
 
@@ -262,42 +263,6 @@ def reap() -> None:
     for export_id, from_status, to_status in reaped:
         out.print(f"{export_id}: {from_status} -> {to_status}", highlight=False)
     out.print(f"{len(reaped)} reaped", highlight=False)
-
-
-@app.command()
-@one_line_errors
-def sweep(
-    dry_run: Annotated[
-        bool, typer.Option("--dry-run", help="Only list what would be removed.")
-    ] = False,
-) -> None:
-    """Remove stored files that no completed export names: those of exports that
-    failed or were cancelled, and what a stopped upload left behind.
-
-    Every runner does this every SWEEP_INTERVAL_SECONDS; this is for an operator
-    (or cron). Files of exports still running are never touched.
-    """
-    from ..runner_app import RunnerApp
-
-    settings = Settings()
-    conninfo = settings.required_conninfo()
-
-    async def go() -> SweepReport:
-        runner_app = RunnerApp(settings, conninfo, serve_downloads=False)
-        await runner_app.open()
-        try:
-            return await Sweeper(runner_app.storage, runner_app.audit).sweep(dry_run=dry_run)
-        finally:
-            await runner_app.close()
-
-    report = run_async(go())
-    for path in report.removed:
-        out.print(path, highlight=False, soft_wrap=True)
-    verb = "would be removed" if dry_run else "removed"
-    out.print(
-        f"{len(report.removed)} {verb}, {report.kept} kept, {len(report.foreign)} not an export's",
-        highlight=False,
-    )
 
 
 config_app = typer.Typer(

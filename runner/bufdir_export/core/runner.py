@@ -5,7 +5,8 @@
 - The reaper runs every ``reap_interval`` and re-queues exports whose lease
   expired (or fails them once their attempts are used up).
 - The sweeper, when given, runs every ``sweep_interval`` and removes stored
-  files that no completed export names (:mod:`.sweep`).
+  files that no completed export names (:mod:`.sweep`); the purger, when
+  given, as often, deletes the files whose retention ended (:mod:`.retention`).
 - :meth:`Runner.stop` (SIGTERM) stops claiming; running exports get
   ``grace`` seconds to finish, then are cancelled, and the pipeline gives
   them back for another runner. :meth:`Runner.run` then returns.
@@ -25,6 +26,7 @@ from dataclasses import dataclass, field
 from .._errors import TRANSIENT
 from .._models import ExportFailure, ExportSuccess
 from .ports import Pipeline, Reaper, Wakeups
+from .retention import Purger
 from .sweep import Sweeper
 
 __all__ = ["Doorbell", "Runner", "RunnerStats"]
@@ -65,6 +67,7 @@ class RunnerStats:
     reaped: int = 0
     released: int = 0
     swept: int = 0
+    purged: int = 0
 
 
 class Runner:
@@ -81,6 +84,7 @@ class Runner:
         grace: float,
         sweeper: Sweeper | None = None,
         sweep_interval: float = 0.0,
+        purger: Purger | None = None,
     ) -> None:
         self._pipeline = pipeline
         self._reaper = reaper
@@ -92,6 +96,7 @@ class Runner:
         self._grace = grace
         self._sweeper = sweeper
         self._sweep_interval = sweep_interval
+        self._purger = purger
         self._bell = Doorbell()
         self._stopping = asyncio.Event()
         self._tasks: list[asyncio.Task[None]] = []
@@ -122,6 +127,8 @@ class Runner:
         ]
         if self._sweeper is not None and self._sweep_interval > 0:
             helpers.append(asyncio.create_task(self._sweep_forever(self._sweeper), name="sweeper"))
+        if self._purger is not None and self._sweep_interval > 0:
+            helpers.append(asyncio.create_task(self._purge_forever(self._purger), name="purger"))
         workers = [
             asyncio.create_task(self._work(n), name=f"worker-{n}") for n in range(self._concurrency)
         ]
@@ -187,3 +194,15 @@ class Runner:
                 log.warning("sweep: %s", type(error).__name__)
                 continue
             self.stats.swept += len(report.removed)
+
+    async def _purge_forever(self, purger: Purger) -> None:
+        while True:
+            await asyncio.sleep(self._sweep_interval)
+            try:
+                report = await purger.purge()
+            except Exception as error:
+                log.warning("purge: %s", type(error).__name__)
+                continue
+            self.stats.purged += len(report.deleted)
+            if report.deleted:
+                log.info("purge: deleted %d files whose retention ended", len(report.deleted))

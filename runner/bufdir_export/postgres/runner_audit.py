@@ -216,6 +216,24 @@ class PostgresAudit:
             raise translate_error(error) from error
         return {row[0]: StoredExport(ExportStatus(row[1]), row[2]) for row in rows}
 
+    async def expired_files(self, retention: timedelta, limit: int) -> list[tuple[UUID, str]]:
+        """:class:`~bufdir_export.core.retention.ExpiredFiles`: whose files to delete."""
+        try:
+            async with self._pool.connection() as conn:
+                cursor = await conn.execute(
+                    self._queries["expired_export_files"], {"retention": retention, "limit": limit}
+                )
+                rows = await cursor.fetchall()
+        except psycopg.Error as error:
+            raise translate_error(error) from error
+        return [(row[0], row[1]) for row in rows]
+
+    async def record_file_deleted(self, export_id: UUID) -> None:
+        await self._row(
+            self._queries["record_file_deleted"],
+            {"export_id": export_id, "runner_id": self._runner_id},
+        )
+
     async def waiting(self) -> tuple[int, float]:
         """How many exports any runner could claim now, and how many seconds the
         longest-waiting of them has waited (0 when none waits)."""

@@ -7,7 +7,8 @@
 - 400 when the query lacks ``expires`` or ``signature``, or the path holds
   an encoded slash, a backslash or a dot segment;
 - 403 when the signature does not match or has expired;
-- 404 when the file is not there (any more).
+- 410 when the file is not there any more (its retention ended, or the
+  sweep removed it): the signature shows it was there once.
 
 Why a URL was refused is logged (without the signature) and never echoed
 back in more detail than the status line.
@@ -48,7 +49,7 @@ async def _download(request: web.Request) -> web.StreamResponse:
         raise web.HTTPForbidden(text="this download link is not valid (any more)\n") from None
     file = request.app[_STORAGE].export_file(path)
     if not file.is_file():
-        raise web.HTTPNotFound(text="this file is no longer stored\n")
+        raise web.HTTPGone(text="this file is no longer stored: ask for the export again\n")
     return web.FileResponse(
         file,
         headers={

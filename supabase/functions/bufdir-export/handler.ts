@@ -1,7 +1,8 @@
 /**
  * The bufdir-export Edge Function: request a Bufdir export (POST), ask again
  * for one that failed or was cancelled (POST ?retry=), and read one back
- * (GET ?id=), with a fresh download link once it is completed.
+ * (GET ?id=), with a fresh download link once it is completed (410 once its
+ * file was deleted, its retention ended).
  *
  * Every read and write of the table runs as the caller, so Row Level Security
  * decides who may do what. The service role is used for one thing only:
@@ -19,6 +20,13 @@ import { isUuid, validateExportRequest } from "./validate.ts";
 export { depsFromEnv, type HandlerDeps } from "./config.ts";
 
 const TABLE = "bufdir_export_audit";
+// When a completed export's file was deleted (its retention ended): one row
+// or none per export, embedded in the read as an object or null.
+const DELETIONS = "bufdir_export_file_deletions";
+
+type ReadRow = ExportRow & {
+  [DELETIONS]?: { deleted_at: string } | null;
+};
 const BEARER = /^Bearer\s+\S+$/i;
 
 interface Context {
@@ -122,14 +130,24 @@ async function readExport(
   if (!isUuid(id)) {
     return failure(400, "invalid_field", "id must be the UUID of an export");
   }
-  const { data: row, error, status } = await db.from(TABLE).select()
-    .eq("id", id).maybeSingle<ExportRow>();
+  const { data: found, error, status } = await db.from(TABLE)
+    .select(`*, ${DELETIONS}(deleted_at)`)
+    .eq("id", id).maybeSingle<ReadRow>();
   if (error) return dbFailure(error, status, "you may not read exports");
-  if (!row) {
+  if (!found) {
     return failure(
       404,
       "not_found",
       "no export with this id is visible to you",
+    );
+  }
+  const { [DELETIONS]: deletion, ...row } = found;
+  if (row.status === "completed" && deletion) {
+    return failure(
+      410,
+      "file_deleted",
+      `this export's file was deleted on ${deletion.deleted_at}, when its retention ended;` +
+        " ask for the export again",
     );
   }
   return row.status === "completed"

@@ -13,6 +13,7 @@ const FILE_PATH = `${ORG}/${ID}/bufdir-2025.xlsx`;
 const TTL = 604_800;
 const TABLE_URL = `${SUPABASE_URL}/rest/v1/bufdir_export_audit`;
 const SIGN_URL = `${SUPABASE_URL}/storage/v1/object/sign/bufdir-exports`;
+const READ_SELECT = "*,bufdir_export_file_deletions(deleted_at)";
 
 const REQUEST = {
   organisation_id: ORG,
@@ -88,7 +89,15 @@ function reply(status: number, body: unknown): Response {
 
 const echoInsert: Answer = (call) =>
   reply(201, exportRow({ ...JSON.parse(call.body) }));
-const selectRow = (row: unknown): Answer => () => reply(200, [row]);
+// PostgREST embeds a one-to-one relationship (the deletion's key is the
+// export's id) as an object, or null when there is no such row.
+const selectRow = (row: Record<string, unknown>): Answer => (call) => {
+  const select = new URL(call.url).searchParams.get("select") ?? "*";
+  const embedded = select.includes("bufdir_export_file_deletions(")
+    ? { bufdir_export_file_deletions: null }
+    : {};
+  return reply(200, [{ ...embedded, ...row }]);
+};
 const signPath: Answer = (call) => {
   const path = new URL(call.url).pathname.replace("/storage/v1", "");
   return reply(200, { signedURL: `${path}?token=signed-token-1` });
@@ -622,7 +631,9 @@ Deno.test("GET reads the row as the caller and signs nothing before completion",
     assert.equal(fake.calls.length, 1, status);
     const [call] = fake.calls;
     assert.equal(call.method, "GET");
-    assert.equal(call.url, `${TABLE_URL}?select=*&id=eq.${ID}`);
+    // The read embeds when the file was deleted (supabase-js drops the spaces).
+    const select = new URLSearchParams({ select: READ_SELECT }).toString();
+    assert.equal(call.url, `${TABLE_URL}?${select}&id=eq.${ID}`);
     assertAsCaller(call);
   }
 });
@@ -651,6 +662,27 @@ Deno.test("GET of a completed export signs exactly its path with the service key
   const expires = Date.parse(body?.download_url_expires_at as string);
   assert.ok(expires >= before + TTL * 1000 - 1000);
   assert.ok(expires <= after + TTL * 1000);
+});
+
+Deno.test("GET 410 for a completed export whose file was deleted, signing nothing", async () => {
+  const deletedAt = "2026-04-05T10:05:00+00:00";
+  const fake = fakeSupabase({
+    select: selectRow({
+      ...COMPLETED,
+      bufdir_export_file_deletions: { deleted_at: deletedAt },
+    }),
+    sign: signPath,
+  });
+  const message = assertFailure(
+    await send(fake, get(`?id=${ID}`)),
+    410,
+    "file_deleted",
+  );
+
+  assert.ok(message.includes(deletedAt), message);
+  assert.equal(fake.calls.length, 1); // the read only
+  const select = new URL(fake.calls[0].url).searchParams.get("select");
+  assert.equal(select, READ_SELECT);
 });
 
 Deno.test("GET signs in the configured bucket for the configured time", async () => {

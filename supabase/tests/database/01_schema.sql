@@ -4,14 +4,15 @@
 begin;
 create extension if not exists pgtap with schema extensions;
 set local search_path = public, extensions;
-select plan(39);
+select plan(40);
 
 -- tables ---------------------------------------------------------------------
 
 select has_table('public', t, t || ' exists') from unnest(array[
   'organisations', 'organisation_members', 'counties', 'local_chapters', 'activity_types',
   'activities', 'activity_attachments', 'bufdir_column_configs',
-  'bufdir_column_config_activations', 'bufdir_export_audit', 'bufdir_export_audit_events'
+  'bufdir_column_config_activations', 'bufdir_export_audit', 'bufdir_export_audit_events',
+  'bufdir_export_file_deletions'
 ]) as t;
 
 select is_empty(
@@ -61,11 +62,11 @@ select functions_are('bufdir_private', array[
   'is_in_progress', 'is_member', 'is_terminal', 'may_read_activity', 'may_request_export',
   'notify_bufdir_export_runners', 'only_by_audit_trigger', 'org_role_of',
   'notify_bufdir_export_watchers', 'raise_lease_lost', 'reap_bufdir_exports',
-  'release_bufdir_export', 'runner_owned_columns'
+  'record_export_file_deleted', 'release_bufdir_export', 'runner_owned_columns'
 ], 'bufdir_private holds exactly the functions of the contract');
 select is(
   (select count(*)::int from pg_proc p where p.pronamespace = 'bufdir_private'::regnamespace),
-  40, 'and each of them once: no overload');
+  41, 'and each of them once: no overload');
 select functions_are('public',
   array['activate_bufdir_column_config', 'cancel_bufdir_export', 'retry_bufdir_export'],
   'public holds three functions of ours: activating a configuration, cancelling and retrying an export');
