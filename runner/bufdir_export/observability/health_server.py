@@ -78,6 +78,8 @@ class HealthServer:
                 reason = await asyncio.wait_for(probe.check(), self._check_timeout)
             except TimeoutError:
                 reason = f"no answer within {self._check_timeout:g} s"
+            except Exception as error:  # a check that breaks is a failed check
+                reason = f"the check failed ({type(error).__name__})"
             if reason is not None:
                 return f"{probe.name}: {reason}"
         return None

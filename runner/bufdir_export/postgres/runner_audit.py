@@ -11,9 +11,9 @@ from uuid import UUID
 
 import psycopg
 from psycopg.rows import dict_row
-from psycopg_pool import AsyncConnectionPool
+from psycopg_pool import AsyncConnectionPool, PoolTimeout
 
-from .._errors import ExportNotFound
+from .._errors import DatabaseUnavailable, ExportNotFound
 from .._models import ErrorCode, ExportRecord, ExportScope, ExportStatus, ReportBasis
 from ..core.lease import held
 from ..core.observer import UNOBSERVED, Observer
@@ -249,6 +249,8 @@ class PostgresAudit:
                 await conn.execute(self._queries["ping_database"])
         except psycopg.Error as error:
             raise translate_error(error) from error
+        except PoolTimeout as error:
+            raise DatabaseUnavailable("no connection to the database in time") from error
 
     def hold(self, export: ExportRecord) -> AbstractAsyncContextManager[None]:
         """Renew the lease every ``watch_interval`` seconds (a third of the lease at
