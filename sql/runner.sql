@@ -17,6 +17,13 @@ select * from bufdir_private.advance_bufdir_export(
   %(export_id)s, %(runner_id)s, %(claim)s, %(from_status)s, %(to_status)s, %(lease_seconds)s
 );
 
+-- name: begin_generating_export
+-- mapping_columns -> generating_file, naming the configuration version the
+-- file is generated with (recorded for this claim, in the same call).
+select * from bufdir_private.begin_generating_bufdir_export(
+  %(export_id)s, %(runner_id)s, %(claim)s, %(lease_seconds)s, %(config_version)s
+);
+
 -- name: heartbeat_export
 select * from bufdir_private.heartbeat_bufdir_export(
   %(export_id)s, %(runner_id)s, %(claim)s, %(lease_seconds)s, %(rows_done)s, %(rows_total)s

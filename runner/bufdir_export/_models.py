@@ -301,6 +301,8 @@ class AuditEntry(BaseModel):
     events: tuple[ExportEvent, ...] = ()
     # When the export's file was deleted from storage, its retention ended.
     file_deleted_at: datetime | None = None
+    # The column configuration version its latest claim generated the file with.
+    column_config_version: int | None = None
 
     def timeline(self) -> list[tuple[ExportEvent, timedelta | None]]:
         """Each status change, with how long the export then stayed in that

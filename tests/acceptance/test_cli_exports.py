@@ -438,3 +438,12 @@ async def test_purge_deletes_a_file_whose_retention_ended_and_its_link_answers_4
     assert record[0] == file_path
     assert record[1].startswith("runner:")
     assert status == ("completed",)  # the record itself is unchanged
+    # The configuration it was made with, as the trail names it (NHF's seeded version).
+    used = await (
+        await conn.execute(
+            "select claim, version from public.bufdir_export_config_versions where export_id = %s",
+            [export_id],
+        )
+    ).fetchall()
+    assert used == [(1, 1)]
+    assert "version 1" in shown.out

@@ -269,6 +269,16 @@ MATRIX: dict[tuple[str, str], tuple[str, tuple[str, ...]]] = {
         f"truncate {T}.bufdir_column_config_activations",
         ("denied", "denied", "denied", "denied", "denied", "denied", "denied", "denied"),
     ),
+    # bufdir_export_config_versions: read with the export; written by the runner's function only.
+    ("bufdir_export_config_versions", "select"): (
+        f"select count(*) >= 0 from {T}.bufdir_export_config_versions",
+        ("denied", "ok", "ok", "ok", "ok", "ok", "ok", "ok"),
+    ),
+    ("bufdir_export_config_versions", "insert"): (
+        f"insert into {T}.bufdir_export_config_versions (export_id, claim, version)"
+        " values (%(export)s, 1, 1) returning export_id",
+        ("denied", "denied", "denied", "denied", "denied", "denied", "denied", "denied"),
+    ),
     # bufdir_export_file_deletions: read with the export; written by the runner's function only.
     ("bufdir_export_file_deletions", "select"): (
         f"select count(*) >= 0 from {T}.bufdir_export_file_deletions",
@@ -360,6 +370,11 @@ MATRIX: dict[tuple[str, str], tuple[str, tuple[str, ...]]] = {
     ("claim_bufdir_export_for_run()", "call"): (
         "select (c.export).id from bufdir_private.claim_bufdir_export_for_run('matrix', 60) c",
         ("denied", "denied", "denied", "denied", "denied", "denied", "ok", "ok"),
+    ),
+    ("begin_generating_bufdir_export()", "call"): (
+        "select id from bufdir_private.begin_generating_bufdir_export(%(export)s, 'matrix', 1,"
+        " 60, 1)",
+        ("denied", "denied", "denied", "denied", "denied", "denied", "XB008", "XB008"),
     ),
     ("record_export_file_deleted()", "call"): (
         # the runner's (or the backend's); A's export is still waiting: no file to delete

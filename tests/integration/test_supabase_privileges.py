@@ -55,7 +55,7 @@ AUTHENTICATED = sorted(
     [("r", f"public.{table}", "SELECT") for table in (
         "activities", "activity_attachments", "activity_types", "bufdir_column_configs",
         "bufdir_column_config_activations", "bufdir_export_audit", "bufdir_export_audit_events",
-        "bufdir_export_file_deletions",
+        "bufdir_export_config_versions", "bufdir_export_file_deletions",
         "counties", "local_chapters",
         "organisation_members", "organisations",
     )]

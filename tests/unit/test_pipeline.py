@@ -60,6 +60,7 @@ class World:
     scope: ExportScope | None = ExportScope.ORGANISATION
     total: int = 3
     counted_with_claim: bool = True  # else the claim leaves the count to the step
+    config_versions: list[int | None] = field(default_factory=list)  # named to generating_file
     fail_in: str | None = None
     lose_at: ExportStatus | None = None
     then: ExportStatus = ExportStatus.CANCELLED
@@ -93,8 +94,12 @@ class World:
         attempts = self.export.attempts + (1 if self.then_claimed_again else 0)
         return self.export.model_copy(update={"status": self.then, "attempts": attempts})
 
-    async def advance(self, export: ExportRecord, to: ExportStatus) -> ExportRecord:
+    async def advance(
+        self, export: ExportRecord, to: ExportStatus, *, config_version: int | None = None
+    ) -> ExportRecord:
         self.calls.append(("advance", to))
+        if to is ExportStatus.GENERATING_FILE:
+            self.config_versions.append(config_version)
         if self.lose_at == to:
             raise LeaseLost("gone", sqlstate="XB008")
         return export.model_copy(update={"status": to})
@@ -305,6 +310,7 @@ async def test_the_steps_run_in_order_each_after_its_status(world: World) -> Non
     expected_path = f"{world.export.organisation_id}/{world.export.id}/bufdir-rapport.xlsx"
     assert result.file_path == expected_path
     assert ("upload", expected_path, "bufdir-rapport.xlsx") in world.calls
+    assert world.config_versions == [1]  # the file's configuration, named as it begins
     assert ("sign", expected_path, timedelta(hours=24)) in world.calls
     assert list(world.tmp.iterdir()) == []  # the local file is gone once stored
 

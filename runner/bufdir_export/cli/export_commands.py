@@ -17,7 +17,6 @@ from rich.table import Table
 
 from .._errors import UsageError, WaitTimedOut
 from .._models import (
-    TERMINAL,
     AuditEntry,
     ExportFormat,
     ExportRecord,
@@ -31,7 +30,8 @@ from ..client.client_app import ClientApp
 from ..client.services import ExportWatch
 from ..postgres.acting import find_caller
 from ..postgres.queries import load_queries
-from .live_view import ExportView, describe_seconds, live, step_label
+from .live_view import ExportView, describe_seconds, live
+from .record_table import record_table
 from .support import err, fail, one_line_errors, out, parse_date, parse_since, run
 
 __all__ = ["audit_app", "cancel", "request", "retry", "status"]
@@ -206,7 +206,7 @@ def status(
     if as_json:
         _json(entry.export.model_dump(mode="json"))
         return
-    out.print(_record_table(entry))
+    out.print(record_table(entry))
 
 
 @one_line_errors
@@ -346,7 +346,7 @@ def audit_show(
             }
         )
         return
-    out.print(_record_table(entry))
+    out.print(record_table(entry))
     timeline = Table(title="Timeline")
     for header in ("at", "from", "to", "by", "stayed"):
         timeline.add_column(header, justify="right" if header == "stayed" else "left")
@@ -359,40 +359,3 @@ def audit_show(
             "-" if stay is None else describe_seconds(stay.total_seconds()),
         )
     out.print(timeline)
-
-
-def _record_table(entry: AuditEntry) -> Table:
-    e = entry.export
-    table = Table.grid(padding=(0, 2))
-    table.add_column(style="bold")
-    table.add_column()
-    rows: list[tuple[str, Any]] = [
-        ("export", e.id),
-        ("organisation", f"{entry.organisation} ({e.organisation_id})"),
-        ("requested by", e.requested_by),
-        ("period", period_text(e.period_start, e.period_end)),
-        ("format", f"{e.format}{' with attachments' if e.include_attachments else ''}"),
-        ("status", e.status if e.status in TERMINAL else f"{e.status} ({step_label(e.status)})"),
-        ("progress", f"{e.rows_done:,} / {e.rows_total:,} rows" if e.rows_total else None),
-        ("attempts", e.attempts),
-        ("runner", e.runner_id),
-        ("rows", e.row_count),
-        ("counted days", e.counted_days),
-        ("bytes", e.file_size_bytes),
-        ("file", e.file_path),
-        ("download", e.download_url if entry.file_deleted_at is None else None),
-        ("link expires", e.download_url_expires_at if entry.file_deleted_at is None else None),
-        (
-            "file deleted",
-            f"{entry.file_deleted_at.astimezone()} (its retention ended): ask for it again"
-            if entry.file_deleted_at
-            else None,
-        ),
-        ("error", f"{e.error_code}: {e.error_message}" if e.error_code else None),
-        ("asked at", e.created_at.astimezone()),
-        ("ended at", e.completed_at.astimezone() if e.completed_at else None),
-    ]
-    for label, value in rows:
-        if value is not None:
-            table.add_row(label, str(value))
-    return table

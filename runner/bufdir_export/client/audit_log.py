@@ -77,10 +77,12 @@ class PostgresAuditLog:
 def _entry(row: dict[str, Any]) -> AuditEntry:
     organisation = row.pop("organisation")
     deleted = row.pop("file_deleted_at", None)
+    version = row.pop("column_config_version", None)
     events = tuple(ExportEvent.model_validate(event) for event in row.pop("events", []))
     return AuditEntry(
         organisation=organisation,
         export=ExportRecord.model_validate(row),
         events=events,
         file_deleted_at=deleted,
+        column_config_version=version,
     )

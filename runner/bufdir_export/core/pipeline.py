@@ -163,7 +163,9 @@ class ExportPipeline:
                 return result_of(await self._audit.complete_empty(current))
             current = await self._advance(current, ExportStatus.MAPPING_COLUMNS, work)
             mapping = await self._mapper.prepare(current)
-            current = await self._advance(current, ExportStatus.GENERATING_FILE, work)
+            current = await self._advance(
+                current, ExportStatus.GENERATING_FILE, work, config_version=mapping.version
+            )
             report = await self._generate_file(current, mapping, total, basis, work.files)
             if current.include_attachments:
                 current = await self._advance(current, ExportStatus.BUNDLING_ATTACHMENTS, work)
@@ -182,9 +184,16 @@ class ExportPipeline:
             await self._fail_step(current, error, work)
             raise
 
-    async def _advance(self, export: ExportRecord, to: ExportStatus, work: _Work) -> ExportRecord:
+    async def _advance(
+        self,
+        export: ExportRecord,
+        to: ExportStatus,
+        work: _Work,
+        *,
+        config_version: int | None = None,
+    ) -> ExportRecord:
         """The next status, committed: the step before it has ended."""
-        advanced = await self._audit.advance(export, to)
+        advanced = await self._audit.advance(export, to, config_version=config_version)
         self._step_ended(work)
         work.step = to
         log_about(step=to.value)

@@ -125,7 +125,13 @@ class AuditService(Protocol):
 
     async def current(self, export_id: UUID) -> ExportRecord: ...
 
-    async def advance(self, export: ExportRecord, to: ExportStatus) -> ExportRecord: ...
+    async def advance(
+        self, export: ExportRecord, to: ExportStatus, *, config_version: int | None = None
+    ) -> ExportRecord:
+        """The next status; the move to generating_file names the configuration
+        version the file is generated with (recorded for this claim)."""
+        ...
+
     async def progress(self, export: ExportRecord, rows_done: int, rows_total: int) -> None: ...
     async def complete(
         self, export: ExportRecord, stored: GeneratedFile, file_path: str, url: SignedUrl

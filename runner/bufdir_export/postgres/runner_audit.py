@@ -111,7 +111,18 @@ class PostgresAudit:
     async def current(self, export_id: UUID) -> ExportRecord:
         return await self._record(self._queries["current_export"], {"export_id": export_id})
 
-    async def advance(self, export: ExportRecord, to: ExportStatus) -> ExportRecord:
+    async def advance(
+        self, export: ExportRecord, to: ExportStatus, *, config_version: int | None = None
+    ) -> ExportRecord:
+        if config_version is not None and to is ExportStatus.GENERATING_FILE:
+            return await self._record(
+                self._queries["begin_generating_export"],
+                {
+                    **self._held(export),
+                    "lease_seconds": self._lease_seconds,
+                    "config_version": config_version,
+                },
+            )
         return await self._record(
             self._queries["advance_export"],
             {

@@ -4,7 +4,7 @@
 begin;
 create extension if not exists pgtap with schema extensions;
 set local search_path = public, extensions;
-select plan(40);
+select plan(41);
 
 -- tables ---------------------------------------------------------------------
 
@@ -12,7 +12,7 @@ select has_table('public', t, t || ' exists') from unnest(array[
   'organisations', 'organisation_members', 'counties', 'local_chapters', 'activity_types',
   'activities', 'activity_attachments', 'bufdir_column_configs',
   'bufdir_column_config_activations', 'bufdir_export_audit', 'bufdir_export_audit_events',
-  'bufdir_export_file_deletions'
+  'bufdir_export_file_deletions', 'bufdir_export_config_versions'
 ]) as t;
 
 select is_empty(
@@ -49,6 +49,7 @@ select ok(
 
 select functions_are('bufdir_private', array[
   'activity_scope', 'advance_bufdir_export', 'audit_event_hash', 'audit_event_pins',
+  'begin_generating_bufdir_export',
   'bufdir_column_configs_after_activation', 'bufdir_column_configs_before_insert',
   'bufdir_column_configs_before_update', 'bufdir_export_audit_after_write',
   'bufdir_export_audit_before_insert', 'bufdir_export_audit_before_update',
@@ -66,7 +67,7 @@ select functions_are('bufdir_private', array[
 ], 'bufdir_private holds exactly the functions of the contract');
 select is(
   (select count(*)::int from pg_proc p where p.pronamespace = 'bufdir_private'::regnamespace),
-  41, 'and each of them once: no overload');
+  42, 'and each of them once: no overload');
 select functions_are('public',
   array['activate_bufdir_column_config', 'cancel_bufdir_export', 'retry_bufdir_export'],
   'public holds three functions of ours: activating a configuration, cancelling and retrying an export');

@@ -111,8 +111,8 @@ select set_config('request.jwt.claims', '', true);
 
 -- a project that grants everything still cannot ---------------------------------
 
-grant all on bufdir_export_audit, bufdir_export_audit_events, bufdir_export_file_deletions
-  to service_role;
+grant all on bufdir_export_audit, bufdir_export_audit_events, bufdir_export_file_deletions,
+  bufdir_export_config_versions to service_role;
 create policy test_delete_all on bufdir_export_audit for delete using (true);
 set local role service_role;
 select throws_ok('delete from bufdir_export_audit', 'XB006', null,
