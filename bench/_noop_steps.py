@@ -31,6 +31,10 @@ _NOWHERE = Path("/nonexistent/bufdir-rapport.xlsx")
 class NoopSteps:
     """Every port of the pipeline but the audit, doing nothing."""
 
+    # As a RowMapping: the configuration's version, which the real move to
+    # generating_file records (begin_generating_bufdir_export), as a runner's does.
+    version = 1
+
     async def count(self, export: ExportRecord) -> int:
         return 1
 
