@@ -79,7 +79,7 @@ async def test_the_trigger_holds_even_where_a_project_grants_everything(
 
     async with conn.transaction(force_rollback=True):
         await conn.execute(
-            "grant all on public.bufdir_export_audit, public.bufdir_export_audit_events"
+            "grant all on all tables in schema public"
             " to service_role, bufdir_export_runner, authenticated, anon"
         )
         for policy in ("bufdir_export_audit", "bufdir_export_audit_events"):
