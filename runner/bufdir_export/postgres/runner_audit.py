@@ -77,6 +77,17 @@ class PostgresAudit:
 
         return await retry_transient(once, observer=self._observer)
 
+    async def _rows(self, query: LiteralString, params: Mapping[str, Any]) -> list[tuple[Any, ...]]:
+        """Every row of ``query``, tried once (its callers run again on their own
+        schedule: the reaper, the sweep, the purge)."""
+        try:
+            async with self._pool.connection() as conn:
+                cursor = await conn.execute(query, params)
+                rows: list[tuple[Any, ...]] = await cursor.fetchall()
+                return rows
+        except psycopg.Error as error:
+            raise translate_error(error) from error
+
     async def _record(self, query: LiteralString, params: Mapping[str, Any]) -> ExportRecord:
         row = await self._row(query, params)
         if row is None:
@@ -205,38 +216,19 @@ class PostgresAudit:
 
     async def reap(self, max_attempts: int) -> list[tuple[UUID, ExportStatus, ExportStatus]]:
         """Re-queue (or fail, once attempts are used up) exports whose lease expired."""
-        try:
-            async with self._pool.connection() as conn:
-                cursor = await conn.execute(
-                    self._queries["reap_exports"], {"max_attempts": max_attempts}
-                )
-                rows = await cursor.fetchall()
-        except psycopg.Error as error:
-            raise translate_error(error) from error
+        rows = await self._rows(self._queries["reap_exports"], {"max_attempts": max_attempts})
         return [(row[0], ExportStatus(row[1]), ExportStatus(row[2])) for row in rows]
 
     async def stored_exports(self, export_ids: Sequence[UUID]) -> dict[UUID, StoredExport]:
         """:class:`~bufdir_export.core.sweep.ExportFiles`: status and file, by export."""
-        try:
-            async with self._pool.connection() as conn:
-                cursor = await conn.execute(
-                    self._queries["stored_exports"], {"export_ids": list(export_ids)}
-                )
-                rows = await cursor.fetchall()
-        except psycopg.Error as error:
-            raise translate_error(error) from error
+        rows = await self._rows(self._queries["stored_exports"], {"export_ids": list(export_ids)})
         return {row[0]: StoredExport(ExportStatus(row[1]), row[2]) for row in rows}
 
     async def expired_files(self, retention: timedelta, limit: int) -> list[tuple[UUID, str]]:
         """:class:`~bufdir_export.core.retention.ExpiredFiles`: whose files to delete."""
-        try:
-            async with self._pool.connection() as conn:
-                cursor = await conn.execute(
-                    self._queries["expired_export_files"], {"retention": retention, "limit": limit}
-                )
-                rows = await cursor.fetchall()
-        except psycopg.Error as error:
-            raise translate_error(error) from error
+        rows = await self._rows(
+            self._queries["expired_export_files"], {"retention": retention, "limit": limit}
+        )
         return [(row[0], row[1]) for row in rows]
 
     async def record_file_deleted(self, export_id: UUID) -> None:
