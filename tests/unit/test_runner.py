@@ -4,14 +4,17 @@ from __future__ import annotations
 
 import asyncio
 import uuid
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Sequence
+from datetime import timedelta
 
 import pytest
 
 from bufdir_export._errors import DatabaseUnavailable, StorageUnavailable
 from bufdir_export._models import ExportFailure, ExportResult, ExportStatus, ExportSuccess
+from bufdir_export.core.retention import Purger
 from bufdir_export.core.runner import Doorbell, Runner
 from bufdir_export.core.sweep import Sweeper
+from tests.unit.test_retention import Trail
 from tests.unit.test_sweep import Ledger, Store
 
 
@@ -298,3 +301,53 @@ async def test_the_sweep_runs_periodically_and_a_failing_one_does_not_stop_the_r
     assert stats.swept == 1
     assert reaper.calls >= 1
     assert any(r.getMessage() == "sweep: StorageUnavailable" for r in caplog.records)
+
+
+async def test_the_purge_runs_periodically_and_a_failing_one_does_not_stop_the_runner(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    export_id = uuid.uuid4()
+    path = f"{uuid.uuid4()}/{export_id}/bufdir-rapport-2025.xlsx"
+    store = Store({path})
+    trail = Trail([(export_id, path)])
+    deletes = 0
+    real_delete = store.delete
+
+    async def flaky_delete(paths: Sequence[str]) -> None:
+        nonlocal deletes
+        deletes += 1
+        if deletes == 1:
+            raise StorageUnavailable("delete failed: timed out")
+        await real_delete(paths)
+
+    store.delete = flaky_delete  # type: ignore[method-assign]
+    runner = Runner(
+        Queue(), Reaper(), Bell(),
+        concurrency=1, poll_interval=3600, reap_interval=3600, max_attempts=3, grace=1,
+        purger=Purger(store, trail, timedelta(days=90)), sweep_interval=0.01,
+    )  # fmt: skip
+    with caplog.at_level("WARNING", logger="bufdir_export.core.runner"):
+        task = asyncio.create_task(runner.run())
+        await _until(lambda: trail.recorded == [export_id])
+        runner.stop()
+        stats = await task
+
+    assert store.objects == set()
+    assert stats.purged == 1
+    assert any(r.getMessage() == "purge: StorageUnavailable" for r in caplog.records)
+
+
+async def test_the_runner_says_why_it_is_not_working() -> None:
+    runner = Runner(
+        Queue(), Reaper(), Bell(),
+        concurrency=1, poll_interval=3600, reap_interval=3600, max_attempts=3, grace=1,
+    )  # fmt: skip
+    before = runner.problem()
+    task = asyncio.create_task(runner.run())
+    await _until(lambda: runner.problem() != "not started")
+    working = runner.problem()
+    runner.stop()
+    stopping = runner.problem()
+    await task
+
+    assert (before, working, stopping) == ("not started", None, "stopping")
