@@ -6,6 +6,8 @@ import uuid
 from datetime import UTC, date, datetime
 from typing import Any
 
+from prometheus_client.parser import text_string_to_metric_families
+
 from bufdir_export._models import ExportFormat, ExportRecord, ExportScope, ExportStatus, ReportBasis
 from bufdir_export.core.ports import Activity
 from bufdir_export.report.config_checks import parse_column_config
@@ -108,3 +110,14 @@ ORGANISATION_NAMES = {
     "blindeforbundet": "Norges Blindeforbund",
     "hlf": "Hørselshemmedes Landsforbund",
 }
+
+
+def metric_samples(text: str | bytes) -> dict[tuple[str, frozenset[tuple[str, str]]], float]:
+    """Every sample of a Prometheus exposition, by name and labels, read by
+    prometheus-client's own parser."""
+    exposition = text.decode() if isinstance(text, bytes) else text
+    return {
+        (sample.name, frozenset(sample.labels.items())): sample.value
+        for family in text_string_to_metric_families(exposition)
+        for sample in family.samples
+    }

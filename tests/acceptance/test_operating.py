@@ -13,14 +13,13 @@ from typing import Any
 
 import httpx
 import psycopg
-from prometheus_client.parser import text_string_to_metric_families
 from psycopg import sql
 from psycopg.conninfo import make_conninfo
 
 from tests.acceptance.conftest import Start
 from tests.integration.contract import request_as
 from tests.integration.test_runner_e2e import wait_for_end
-from tests.support import ADMINS, ORGS
+from tests.support import ADMINS, ORGS, metric_samples
 
 NHF_MEMBER = uuid.UUID("00000000-0000-4000-b001-000000000003")
 _PROBE = re.compile(r"/healthz and /metrics at ([\d.]+):(\d+)")
@@ -50,15 +49,6 @@ async def _until_healthy(http: httpx.AsyncClient) -> None:
             await asyncio.sleep(0.1)
 
 
-def _samples(text: str) -> dict[tuple[str, frozenset[tuple[str, str]]], float]:
-    """Every sample of the exposition, by name and labels."""
-    return {
-        (sample.name, frozenset(sample.labels.items())): sample.value
-        for family in text_string_to_metric_families(text)
-        for sample in family.samples
-    }
-
-
 async def test_a_working_runner_is_probed_measured_and_logged(
     runners: Start, conn: psycopg.AsyncConnection[Any], tmp_path: Path
 ) -> None:
@@ -79,7 +69,7 @@ async def test_a_working_runner_is_probed_measured_and_logged(
     assert [rows[completed]["status"], rows[forbidden]["error_code"]] == ["completed", "forbidden"]
     assert page.status_code == 200
     assert page.headers["content-type"].startswith("text/plain; version=")
-    samples = _samples(page.text)
+    samples = metric_samples(page.text)
 
     def value(name: str, **labels: str) -> float:
         return samples[(name, frozenset(labels.items()))]
@@ -136,5 +126,5 @@ async def test_health_fails_with_its_reason_when_the_database_stops_answering(
     assert answer.text.count("\n") == 1, answer.text
     # The metrics are still served; what the database would say is NaN.
     assert metrics.status_code == 200
-    waiting = _samples(metrics.text)[("bufdir_export_exports_waiting", frozenset())]
+    waiting = metric_samples(metrics.text)[("bufdir_export_exports_waiting", frozenset())]
     assert waiting != waiting  # NaN

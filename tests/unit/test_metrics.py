@@ -6,20 +6,10 @@ from __future__ import annotations
 import math
 from datetime import timedelta
 
-from prometheus_client.parser import text_string_to_metric_families
-
 from bufdir_export._errors import DatabaseUnavailable
 from bufdir_export._models import ErrorCode, ExportFailure, ExportStatus, ExportSuccess
 from bufdir_export.observability.metrics import Metrics
-from tests.support import export_record
-
-
-def _samples(text: bytes) -> dict[tuple[str, frozenset[tuple[str, str]]], float]:
-    return {
-        (sample.name, frozenset(sample.labels.items())): sample.value
-        for family in text_string_to_metric_families(text.decode())
-        for sample in family.samples
-    }
+from tests.support import export_record, metric_samples
 
 
 async def test_each_event_counts_where_an_operator_looks_for_it() -> None:
@@ -35,7 +25,7 @@ async def test_each_event_counts_where_an_operator_looks_for_it() -> None:
     metrics.lease_lost()
     metrics.deferred()
     metrics.ended(export, ExportFailure(export.id, ExportStatus.FAILED, ErrorCode.QUERY_ERROR, "x"))
-    samples = _samples(await metrics.exposition())
+    samples = metric_samples(await metrics.exposition())
 
     def value(name: str, **labels: str) -> float:
         return samples[(name, frozenset(labels.items()))]
@@ -64,7 +54,7 @@ async def test_an_end_by_status_a_lost_export_by_nothing() -> None:
     )
     metrics.ended(export, ExportFailure(export.id, ExportStatus.CANCELLED, None, None))
     metrics.ended(export, None)  # claimed again by another runner
-    samples = _samples(await metrics.exposition())
+    samples = metric_samples(await metrics.exposition())
 
     finished = {
         dict(labels)["status"]: value
@@ -85,8 +75,8 @@ async def test_the_queue_is_read_at_each_scrape_and_nan_when_it_cannot_be() -> N
         return answer
 
     metrics = Metrics("r-1", queue=queue)
-    first = _samples(await metrics.exposition())
-    second = _samples(await metrics.exposition())
+    first = metric_samples(await metrics.exposition())
+    second = metric_samples(await metrics.exposition())
 
     assert first[("bufdir_export_exports_waiting", frozenset())] == 4
     assert first[("bufdir_export_oldest_waiting_seconds", frozenset())] == 310.5
