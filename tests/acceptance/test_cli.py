@@ -17,6 +17,11 @@ ENTRY_POINT = Path(sys.executable).parent / "bufdir-export"
 _LIBPQ = ("PGHOST", "PGHOSTADDR", "PGPORT", "PGDATABASE", "PGUSER", "PGSERVICE", "DATABASE_URL")
 
 
+def environment_without_libpq() -> dict[str, str]:
+    """This process's environment without any variable that names a database."""
+    return {name: value for name, value in os.environ.items() if name not in _LIBPQ}
+
+
 @dataclass(frozen=True)
 class Run:
     code: int
@@ -27,7 +32,7 @@ class Run:
 async def bufdir_export(
     *args: str, database_url: str | None = None, extra_env: dict[str, str] | None = None
 ) -> Run:
-    env = {name: value for name, value in os.environ.items() if name not in _LIBPQ}
+    env = environment_without_libpq()
     env["COLUMNS"] = "200"
     env |= extra_env or {}
     if database_url is not None:

@@ -21,14 +21,13 @@ from typing import Any
 import pytest
 
 from bufdir_export._settings import Settings
-from tests.acceptance.test_cli import ENTRY_POINT
+from tests.acceptance.test_cli import ENTRY_POINT, environment_without_libpq
 from tests.integration.conftest import SECRET
 
 DEPLOY = Path(__file__).resolve().parents[2] / "deploy"
 UNIT = DEPLOY / "bufdir-export.service"
 CONTAINERFILE = DEPLOY / "Containerfile"
 ENV_EXAMPLE = DEPLOY / "runner.env.example"
-_LIBPQ = ("PGHOST", "PGHOSTADDR", "PGPORT", "PGDATABASE", "PGUSER", "PGSERVICE", "DATABASE_URL")
 
 
 def _unit_values(key: str) -> list[str]:
@@ -144,7 +143,7 @@ def test_the_systemd_unit_verifies(tmp_path: Path) -> None:
 
 async def test_the_unit_s_command_runs_and_stops_on_sigterm(database: str, tmp_path: Path) -> None:
     _, *arguments = shlex.split(_unit_values("ExecStart")[0])
-    env = {k: v for k, v in os.environ.items() if k not in _LIBPQ}
+    env = environment_without_libpq()
     env |= _example_environment() | _local_runner_environment(database, tmp_path)
     log = tmp_path / "unit.log"
     process = await _start([str(ENTRY_POINT), *arguments], env, log)
@@ -163,7 +162,7 @@ async def test_the_container_s_command_passes_its_own_health_check(
     assert _instruction("FROM") == ["python:3.11-slim"]
     user = _instruction("USER")[-1]
     assert user not in ("root", "0")
-    env = {k: v for k, v in os.environ.items() if k not in _LIBPQ}
+    env = environment_without_libpq()
     for arguments in _instruction("ENV"):
         env |= dict(pair.split("=", 1) for pair in shlex.split(arguments))
     assert env["BUFDIR_EXPORT_METRICS_HOST"] == "0.0.0.0"  # noqa: S104 (probed from outside)
