@@ -24,6 +24,9 @@ from tests.support import ADMINS, ORGS
 YEAR = ("--from", "2025-01-01", "--to", "31.12.2025")
 AUDIT = "public.bufdir_export_audit"
 EVENTS = "public.bufdir_export_audit_events"
+DELETIONS = "public.bufdir_export_file_deletions"
+VERSIONS_USED = "public.bufdir_export_config_versions"
+ACTIVATIONS = "public.bufdir_column_config_activations"
 
 
 async def _verify(database: str, *args: str) -> tuple[int, dict[str, Any]]:
@@ -85,11 +88,18 @@ async def test_a_real_export_holds_and_its_file_names_the_chain_head_and_is_pinn
     assert nhf["broken"] is None
     assert nhf["exports"] >= 1
     assert nhf["events"] >= 6
-    # The head is the organisation's newest request: this export's first event.
+    # The head is the spine's newest link: the record of the configuration
+    # version this export's file was generated with, which follows its request.
+    version_used = await _one(
+        conn,
+        f"select chain_id from {VERSIONS_USED} where export_id = %s",
+        uuid.UUID(export["id"]),
+    )
     request = await _one(
         conn, f"select min(id) from {EVENTS} where export_id = %s", uuid.UUID(export["id"])
     )
-    assert nhf["head"]["event_id"] == request
+    assert nhf["head"]["event_id"] == version_used > request
+    assert nhf["records"] >= 2  # the seed's activation, this export's version
 
 
 async def _trail(conn: psycopg.AsyncConnection[Any]) -> list[uuid.UUID]:
@@ -190,7 +200,7 @@ async def _delete_the_newest_export(
 ) -> tuple[int, str]:
     await conn.execute(f"delete from {EVENTS} where export_id = %s", [e[2]])
     await conn.execute(f"delete from {AUDIT} where id = %s", [e[2]])
-    return (await _events(conn, e[1]))[0], "newer exports were deleted"
+    return (await _events(conn, e[1]))[0], "newer exports or records were deleted"
 
 
 @pytest.mark.parametrize(
@@ -242,3 +252,89 @@ async def test_verify_names_an_unknown_organisation_as_a_usage_mistake(database:
     run = await bufdir_export("audit", "verify", "--org", "nobody", database_url=database)
     assert run.code == 2
     assert_one_line_error(run, "no organisation has the slug 'nobody'")
+
+
+async def _records(conn: psycopg.AsyncConnection[Any]) -> list[uuid.UUID]:
+    """The trail, the completed export's file deleted, and one more request after it."""
+    exports = await _trail(conn)
+    await conn.execute(
+        "select bufdir_private.record_export_file_deleted(%s, 'purger')", [exports[0]]
+    )
+    return [*exports, await request_as(conn, ADMINS["hlf"], ORGS["hlf"])]
+
+
+RecordTamper = Callable[
+    [psycopg.AsyncConnection[Any], list[uuid.UUID]], Awaitable[tuple[str, int | None, str]]
+]
+
+
+async def _rewrite_a_deletion(
+    conn: psycopg.AsyncConnection[Any], e: list[uuid.UUID]
+) -> tuple[str, int | None, str]:
+    link = await _one(
+        conn,
+        f"update {DELETIONS} set deleted_at = deleted_at - interval '30 days'"
+        " where export_id = %s returning chain_id",
+        e[0],
+    )
+    return "link_id", link, "does not match its hash"
+
+
+async def _delete_a_deletion(
+    conn: psycopg.AsyncConnection[Any], e: list[uuid.UUID]
+) -> tuple[str, int | None, str]:
+    await conn.execute(f"delete from {DELETIONS} where export_id = %s", [e[0]])
+    before = (await _events(conn, e[2]))[0]
+    return "event_id", (await _events(conn, e[3]))[0], f"does not follow event {before}"
+
+
+async def _forge_a_deletion(
+    conn: psycopg.AsyncConnection[Any], e: list[uuid.UUID]
+) -> tuple[str, int | None, str]:
+    await conn.execute(
+        f"insert into {DELETIONS} (export_id, file_path, actor) values (%s, 'x.xlsx', 'runner:r')",
+        [e[1]],
+    )
+    return "link_id", None, "it has no place in the chain"
+
+
+async def _rewrite_an_activation(
+    conn: psycopg.AsyncConnection[Any], e: list[uuid.UUID]
+) -> tuple[str, int | None, str]:
+    link = await _one(
+        conn,
+        f"update {ACTIVATIONS} set actor = 'user:' || %s"
+        " where id = (select min(id) from public.bufdir_column_config_activations"
+        "             where organisation_id = %s) returning chain_id",
+        str(ADMINS["hlf"]),
+        ORGS["hlf"],
+    )
+    return "link_id", link, "the activation of configuration version 1"
+
+
+@pytest.mark.parametrize(
+    "tamper",
+    [_rewrite_a_deletion, _delete_a_deletion, _forge_a_deletion, _rewrite_an_activation],
+    ids=lambda tamper: tamper.__name__.strip("_"),
+)
+async def test_what_the_owner_changes_in_the_records_beside_the_exports_breaks_the_chain(
+    database: str, conn: psycopg.AsyncConnection[Any], tamper: RecordTamper
+) -> None:
+    exports = await _records(conn)
+    code, report = await _verify(database, "--org", "hlf")
+    assert code == 0, report
+    assert report["organisations"][0]["records"] >= 2  # the seed's activation, the deletion
+
+    tables = (DELETIONS, ACTIVATIONS)
+    async with conn.transaction():
+        for table in tables:
+            await conn.execute(f"alter table {table} disable trigger all")
+        field, at, reason = await tamper(conn, exports)
+        for table in tables:
+            await conn.execute(f"alter table {table} enable trigger all")
+
+    code, report = await _verify(database, "--org", "hlf")
+    assert code == 1
+    broken = report["organisations"][0]["broken"]
+    assert broken[field] == at, broken
+    assert reason in broken["reason"], broken

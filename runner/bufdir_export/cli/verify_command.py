@@ -33,9 +33,10 @@ def verify(
 ) -> None:
     """Check that the audit trail is as the database wrote it.
 
-    Every organisation's events form a hash chain, and an export's request and
-    result are pinned in its events. Exits 0 when every chain holds, and 1
-    naming the first export and event where one breaks: an event deleted,
+    Every organisation's events and records (files deleted, configuration
+    versions used and activated) form a hash chain, and an export's request
+    and result are pinned in its events. Exits 0 when every chain holds, and 1
+    naming the first export and event or record where one breaks: one deleted,
     changed or inserted by hand, or a pinned column changed.
     """
     settings = Settings()
@@ -69,6 +70,7 @@ def _as_json(chain: OrganisationChain) -> dict[str, Any]:
         "holds": chain.holds,
         "events": chain.events,
         "exports": chain.exports,
+        "records": chain.records,
         "head": {"event_id": chain.head_event_id, "hash": chain.head_hash},
         "broken": broken,
     }
@@ -76,12 +78,12 @@ def _as_json(chain: OrganisationChain) -> dict[str, Any]:
 
 def print_chain(chain: OrganisationChain) -> None:
     """One line: the chain holds (with its head), or where it breaks."""
-    counts = f"{chain.events} events, {chain.exports} exports"
+    counts = f"{chain.events} events, {chain.exports} exports, {chain.records} records"
     if chain.broken is None:
         head = (
-            "no events yet"
+            "nothing chained yet"
             if chain.head_event_id is None
-            else (f"head: event {chain.head_event_id}, sha256 {chain.head_hash}")
+            else (f"head: link {chain.head_event_id}, sha256 {chain.head_hash}")
         )
         out.print(
             f"{chain.organisation}: holds ({counts}; {head})", highlight=False, soft_wrap=True

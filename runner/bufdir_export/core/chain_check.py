@@ -1,22 +1,30 @@
 """The audit chain's rules, checked from the stored rows alone.
 
 The database chains every event of an organisation to the one before it
-(``bufdir_private.audit_event_hash``) and pins an export's request and
+(``bufdir_private.audit_event_hash``), and every record beside its exports
+(a file deleted, a configuration version used, a version activated:
+``bufdir_private.audit_record_hash``) too, and pins an export's request and
 result in its events (``bufdir_private.audit_event_pins``). This module
 recomputes each hash on its own, from the columns as stored, so a verifier
 needs none of the database's functions: someone who changed the rows with
 the triggers switched off cannot hide it by changing those functions too.
 
-What one organisation's chain must satisfy, checked in this order:
+An organisation's spine is the line of its requests (each export's first
+event) and its records, ordered by id (a record's ``chain_id`` comes from the
+events' sequence). What one organisation's chain must satisfy, checked in
+this order:
 
-1. each event's hash is the hash of its content and of its ``prev_hash``;
-2. each ``prev_hash`` is the hash of the event it follows: an export's first
-   event (its request) follows the organisation's previous request (the
-   first: none), and every later event the export's previous one;
-3. the organisation's head names its newest request and that event's hash;
+1. each event's and record's hash is the hash of its content and of its
+   ``prev_hash``;
+2. each ``prev_hash`` is the hash of the link it follows: a request or a
+   record follows the spine's previous link (the first: none), and every
+   later event of an export the export's previous one;
+3. the organisation's head names the spine's newest link and its hash;
 4. every export has events: the first is its request (nothing -> initialised),
    the last names its status, and the columns they pin still hold the pinned
-   values; every event belongs to one of the organisation's exports.
+   values; every event belongs to one of the organisation's exports;
+5. every record has its place in the spine, and a file deletion names a
+   completed export's file and comes after the export completed.
 """
 
 from __future__ import annotations
@@ -28,9 +36,21 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-__all__ = ["ChainBreak", "ChainEvent", "ChainExport", "ChainHead", "check_chain", "event_hash"]
+__all__ = [
+    "ChainBreak",
+    "ChainEvent",
+    "ChainExport",
+    "ChainHead",
+    "ChainRecord",
+    "check_chain",
+    "event_hash",
+    "record_hash",
+]
 
 _VERSION = "bufdir-export audit event v1"
+_RECORD_VERSION = "bufdir-export audit record v1"
+_FILE_DELETIONS = "bufdir_export_file_deletions"
+_CONFIG_VERSIONS = "bufdir_export_config_versions"
 _TERMINAL = frozenset({"completed", "completed_empty", "failed", "cancelled"})
 
 
@@ -67,6 +87,42 @@ class ChainExport:
 
 
 @dataclass(frozen=True, slots=True)
+class ChainRecord:
+    """One record beside the exports, as stored: a link of its organisation's spine."""
+
+    kind: str  # its table
+    chain_id: int | None
+    organisation_id: str
+    export_id: str | None
+    content_text: str  # its row as JSON text, in UTC, without the chain's columns
+    prev_hash: str | None
+    hash: str | None
+
+    @property
+    def content(self) -> Mapping[str, Any]:
+        content = json.loads(self.content_text)
+        return content if isinstance(content, dict) else {}
+
+    @property
+    def name(self) -> str:
+        """The record in words, with its place in the chain."""
+        content = self.content
+        if self.kind == _FILE_DELETIONS:
+            what = f"the file deletion of export {self.export_id}"
+        elif self.kind == _CONFIG_VERSIONS:
+            what = (
+                f"configuration version {content.get('version')} used by export"
+                f" {self.export_id} (claim {content.get('claim')})"
+            )
+        else:
+            what = f"the activation of configuration version {content.get('version')}"
+        return f"{what} (link {self.chain_id})"
+
+
+Link = ChainEvent | ChainRecord
+
+
+@dataclass(frozen=True, slots=True)
 class ChainHead:
     event_id: int | None
     hash: str | None
@@ -79,6 +135,8 @@ class ChainBreak:
     reason: str
     export_id: str | None = None
     event_id: int | None = None
+    # a record's chain_id, when the break is at a record
+    link_id: int | None = None
 
 
 def event_hash(prev_hash: str | None, event: ChainEvent) -> str:
@@ -101,29 +159,66 @@ def event_hash(prev_hash: str | None, event: ChainEvent) -> str:
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
+def record_hash(prev_hash: str | None, record: ChainRecord) -> str:
+    """The hash the database gives ``record`` after ``prev_hash``."""
+    text = "\n".join(
+        [
+            _RECORD_VERSION,
+            prev_hash or "",
+            str(record.chain_id),
+            record.organisation_id,
+            record.kind,
+            record.content_text,
+        ]
+    )
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
 def check_chain(
-    events: Iterable[ChainEvent], head: ChainHead | None, exports: Sequence[ChainExport]
+    events: Iterable[ChainEvent],
+    head: ChainHead | None,
+    exports: Sequence[ChainExport],
+    records: Sequence[ChainRecord] = (),
 ) -> tuple[ChainBreak | None, int]:
     """The first break of one organisation's chain (None when it holds), and
     how many events were walked to find it. ``events`` in id order."""
     by_export: dict[str, list[ChainEvent]] = {}
-    last_request: ChainEvent | None = None
+    placed = sorted(
+        (record for record in records if record.chain_id is not None),
+        key=lambda record: record.chain_id or 0,
+    )
+    pending = iter(placed)
+    record = next(pending, None)
+    spine: Link | None = None  # the spine's newest link so far
     count = 0
     for event in events:
+        # The records placed before this event, in their order.
+        while record is not None and (record.chain_id or 0) < event.id:
+            if (broken := _check_link(record, spine)) is not None:
+                return broken, count
+            spine, record = record, next(pending, None)
         count += 1
         if event.hash != event_hash(event.prev_hash, event):
             return _at(event, _CHANGED), count
         branch = by_export.setdefault(event.export_id, [])
-        # An export's first event follows the organisation's previous request;
-        # every later one the export's previous event.
-        before = branch[-1] if branch else last_request
+        # An export's first event follows the spine's previous link; every
+        # later one the export's previous event.
+        before = branch[-1] if branch else spine
         if event.prev_hash != (before.hash if before is not None else None):
             return _at(event, _not_following(before, first=not branch)), count
         if not branch:
-            last_request = event
+            spine = event
         branch.append(event)
+    while record is not None:
+        if (broken := _check_link(record, spine)) is not None:
+            return broken, count
+        spine, record = record, next(pending, None)
 
-    broken = _check_head(head, last_request) or _check_exports(exports, by_export)
+    broken = (
+        _check_head(head, spine)
+        or _check_exports(exports, by_export)
+        or _check_records(records, exports, by_export)
+    )
     return broken, count
 
 
@@ -132,36 +227,58 @@ _CHANGED = (
 )
 
 
-def _not_following(before: ChainEvent | None, *, first: bool) -> str:
+def _not_following(before: Link | None, *, first: bool) -> str:
     if before is None:
-        return "it names an event before it, but the organisation has none: events were deleted"
-    which = "the organisation's previous request" if first else "the export's previous event"
+        return (
+            "it names a link before it, but the organisation has none: events or records"
+            " were deleted"
+        )
+    if isinstance(before, ChainRecord):
+        which = f"{before.name}, the organisation's previous record"
+    else:
+        kind = "the organisation's previous request" if first else "the export's previous event"
+        which = f"event {before.id} ({kind})"
     return (
-        f"it does not follow event {before.id} ({which}): an event between them was deleted,"
+        f"it does not follow {which}: what was between them was deleted,"
         " or this one was inserted or changed"
     )
 
 
-def _at(event: ChainEvent, why: str) -> ChainBreak:
-    return ChainBreak(f"event {event.id}: {why}", export_id=event.export_id, event_id=event.id)
+def _at(link: Link, why: str) -> ChainBreak:
+    if isinstance(link, ChainRecord):
+        return ChainBreak(f"{link.name}: {why}", export_id=link.export_id, link_id=link.chain_id)
+    return ChainBreak(f"event {link.id}: {why}", export_id=link.export_id, event_id=link.id)
 
 
-def _check_head(head: ChainHead | None, last: ChainEvent | None) -> ChainBreak | None:
-    """The head names the organisation's newest request."""
+def _link_id(link: Link) -> int | None:
+    return link.chain_id if isinstance(link, ChainRecord) else link.id
+
+
+def _check_link(record: ChainRecord, before: Link | None) -> ChainBreak | None:
+    """A record of the spine: its own hash, and the link it follows."""
+    if record.hash != record_hash(record.prev_hash, record):
+        return _at(record, _CHANGED)
+    if record.prev_hash != (before.hash if before is not None else None):
+        return _at(record, _not_following(before, first=True))
+    return None
+
+
+def _check_head(head: ChainHead | None, last: Link | None) -> ChainBreak | None:
+    """The head names the spine's newest link."""
     if last is None:
         if head is not None and head.event_id is not None:
             return ChainBreak(
-                f"the chain's head names event {head.event_id}, but the organisation has no"
-                " events: they were deleted",
+                f"the chain's head names link {head.event_id}, but the organisation has no"
+                " events or records: they were deleted",
                 event_id=head.event_id,
             )
         return None
-    if head is None or (head.event_id, head.hash) != (last.id, last.hash):
-        named = "nothing" if head is None else f"event {head.event_id}"
+    if head is None or (head.event_id, head.hash) != (_link_id(last), last.hash):
+        named = "nothing" if head is None else f"link {head.event_id}"
         return _at(
             last,
-            f"the newest request, but the chain's head names {named}: newer exports were"
-            " deleted, or the head was changed",
+            f"the spine's newest link, but the chain's head names {named}: newer exports or"
+            " records were deleted, or the head was changed",
         )
     return None
 
@@ -213,4 +330,26 @@ def _check_export(export: ChainExport, events: Sequence[ChainEvent]) -> ChainBre
                     f" {json.dumps(export.row.get(column))}, but this event pinned"
                     f" {json.dumps(value)}: the column was changed",
                 )
+    return None
+
+
+def _check_records(
+    records: Sequence[ChainRecord],
+    exports: Sequence[ChainExport],
+    by_export: Mapping[str, list[ChainEvent]],
+) -> ChainBreak | None:
+    for record in records:
+        if record.chain_id is None or record.hash is None:
+            return _at(record, "it has no place in the chain: it was written without its trigger")
+    status = {export.id: export for export in exports}
+    for record in records:
+        if record.kind != _FILE_DELETIONS or record.export_id is None:
+            continue
+        export = status.get(record.export_id)
+        events = by_export.get(record.export_id, [])
+        path = record.content.get("file_path")
+        if export is None or export.status != "completed" or export.row.get("file_path") != path:
+            return _at(record, f"it names {json.dumps(path)}, which no completed export holds")
+        if events and (record.chain_id or 0) < events[-1].id:
+            return _at(record, f"it comes before event {events[-1].id}, which completed the export")
     return None

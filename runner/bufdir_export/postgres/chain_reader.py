@@ -1,5 +1,5 @@
-"""Verifying the audit chain of PostgreSQL: each organisation's events, head
-and exports read back as stored, and checked by
+"""Verifying the audit chain of PostgreSQL: each organisation's events,
+records, head and exports read back as stored, and checked by
 :mod:`bufdir_export.core.chain_check`."""
 
 from __future__ import annotations
@@ -12,7 +12,14 @@ import psycopg
 from psycopg.rows import dict_row
 
 from .._errors import UsageError
-from ..core.chain_check import ChainBreak, ChainEvent, ChainExport, ChainHead, check_chain
+from ..core.chain_check import (
+    ChainBreak,
+    ChainEvent,
+    ChainExport,
+    ChainHead,
+    ChainRecord,
+    check_chain,
+)
 from .queries import Queries
 
 __all__ = ["OrganisationChain", "verify_chains"]
@@ -25,6 +32,7 @@ class OrganisationChain:
     organisation: str
     events: int
     exports: int
+    records: int
     head_event_id: int | None
     head_hash: str | None
     broken: ChainBreak | None
@@ -42,6 +50,7 @@ async def verify_chains(
     await conn.set_read_only(True)
     await conn.set_isolation_level(psycopg.IsolationLevel.REPEATABLE_READ)
     async with conn.transaction():
+        await conn.execute(queries["chain_in_utc"])
         async with conn.cursor(row_factory=dict_row) as cur:
             await cur.execute(queries["chain_organisations"], {"slug": slug})
             organisations = await cur.fetchall()
@@ -61,12 +70,18 @@ async def _verify(
         exports = [ChainExport(r["id"], r["status"], r["row"]) for r in await cur.fetchall()]
         await cur.execute(queries["chain_events"], params)
         events = [ChainEvent(**row) for row in await cur.fetchall()]
+        await cur.execute(queries["chain_records"], params)
+        records = [
+            ChainRecord(organisation_id=str(organisation_id), **row)
+            for row in await cur.fetchall()
+        ]
     head = None if head_row is None else ChainHead(head_row["event_id"], head_row["hash"])
-    broken, count = check_chain(events, head, exports)
+    broken, count = check_chain(events, head, exports, records)
     return OrganisationChain(
         organisation=slug,
         events=count,
         exports=len(exports),
+        records=len(records),
         head_event_id=None if head is None else head.event_id,
         head_hash=None if head is None else head.hash,
         broken=broken,

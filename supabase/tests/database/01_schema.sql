@@ -49,6 +49,8 @@ select ok(
 
 select functions_are('bufdir_private', array[
   'activity_scope', 'advance_bufdir_export', 'audit_event_hash', 'audit_event_pins',
+  'audit_record_content', 'audit_record_hash', 'audit_record_head', 'audit_record_link',
+  'audit_record_organisation',
   'begin_generating_bufdir_export',
   'bufdir_column_configs_after_activation', 'bufdir_column_configs_before_insert',
   'bufdir_column_configs_before_update', 'bufdir_export_audit_after_write',
@@ -67,7 +69,7 @@ select functions_are('bufdir_private', array[
 ], 'bufdir_private holds exactly the functions of the contract');
 select is(
   (select count(*)::int from pg_proc p where p.pronamespace = 'bufdir_private'::regnamespace),
-  42, 'and each of them once: no overload');
+  47, 'and each of them once: no overload');
 select functions_are('public',
   array['activate_bufdir_column_config', 'cancel_bufdir_export', 'retry_bufdir_export'],
   'public holds three functions of ours: activating a configuration, cancelling and retrying an export');

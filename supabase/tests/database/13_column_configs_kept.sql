@@ -13,11 +13,12 @@ reset role;
 select throws_ok($$ truncate public.bufdir_column_configs $$,
   'XB006', null, 'nor truncate them');
 -- An organisation of its own, with a version and no export (an export would
--- refuse the delete first, by its foreign key).
+-- refuse the delete first, by its foreign key), saved inactive: an activation
+-- would put the organisation on the chain, whose head refuses it the same way.
 insert into public.organisations (id, slug, name)
 values ('a1300000-0000-4000-8000-000000000013', 'kept-configs', 'Kept configurations');
 insert into public.bufdir_column_configs (organisation_id, config, is_active)
-select 'a1300000-0000-4000-8000-000000000013', c.config, true
+select 'a1300000-0000-4000-8000-000000000013', c.config, false
 from public.bufdir_column_configs c order by c.created_at limit 1;
 select throws_ok($$ delete from public.organisations
                     where id = 'a1300000-0000-4000-8000-000000000013' $$,
