@@ -698,3 +698,31 @@ async def test_a_storage_outage_while_bundling_gives_the_export_back_at_once(
         "bundle-down",
         "defer",
     ]
+
+
+async def _database_gone(export: ExportRecord, report: GeneratedFile) -> GeneratedFile:
+    raise DatabaseUnavailable("the connection was lost")
+
+
+async def test_a_database_fault_that_outlasts_the_retries_gives_the_export_back(
+    world: World,
+) -> None:
+    world.export = export_record(include_attachments=True, attempts=1)
+    world.bundle = _database_gone  # type: ignore[method-assign]
+
+    with pytest.raises(DatabaseUnavailable):
+        await world.pipeline(max_attempts=3).run_export()
+
+    assert [call[0] for call in world.calls if call[0] in ("release", "defer", "fail")] == [
+        "release"
+    ]
+
+
+async def test_a_database_fault_on_the_last_attempt_fails_the_export(world: World) -> None:
+    world.export = export_record(include_attachments=True, attempts=3)
+    world.bundle = _database_gone  # type: ignore[method-assign]
+
+    with pytest.raises(DatabaseUnavailable):
+        await world.pipeline(max_attempts=3).run_export()
+
+    assert [call[0] for call in world.calls if call[0] in ("release", "defer", "fail")] == ["fail"]

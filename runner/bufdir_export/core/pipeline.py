@@ -78,7 +78,8 @@ class ExportPipeline:
     A step that meets a Storage outage longer than the store's own budget of
     retries gives the export back to the queue, to be claimed again after
     ``storage_retry_delay``, while it has attempts left (fewer than
-    ``max_attempts``); then it fails as ``storage_error``.
+    ``max_attempts``); then it fails as ``storage_error``. A database fault
+    that outlasts a step's retries gives it back at once, on the same terms.
 
     ``observer`` is told of each claim, each step's time, each end, each lost
     lease, each retry and each export given back.
@@ -177,6 +178,19 @@ class ExportPipeline:
         except StorageUnavailable as error:
             if current.attempts < self._max_attempts:
                 await self._defer(current, error)
+            else:
+                await self._fail_step(current, error, work)
+            raise
+        except DATABASE_TRANSIENT as error:
+            # The database went away for longer than the step's own retries
+            # (a restart, a failover): not the export's fault, and the step's
+            # error code would name the wrong cause. Another claim takes it up
+            # once the database is back (or the reaper, if it is not back yet).
+            if current.attempts < self._max_attempts:
+                log.warning(
+                    "export %s: back in the queue after a database fault (%s)", current.id, error
+                )
+                await self._release(current)
             else:
                 await self._fail_step(current, error, work)
             raise

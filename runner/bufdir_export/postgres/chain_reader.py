@@ -72,8 +72,7 @@ async def _verify(
         events = [ChainEvent(**row) for row in await cur.fetchall()]
         await cur.execute(queries["chain_records"], params)
         records = [
-            ChainRecord(organisation_id=str(organisation_id), **row)
-            for row in await cur.fetchall()
+            ChainRecord(organisation_id=str(organisation_id), **row) for row in await cur.fetchall()
         ]
     head = None if head_row is None else ChainHead(head_row["event_id"], head_row["hash"])
     broken, count = check_chain(events, head, exports, records)
