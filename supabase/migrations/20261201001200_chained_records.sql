@@ -164,7 +164,7 @@ declare
   v_chain_id bigint;
   v_hash text;
 begin
-
+  perform pg_catalog.set_config('timezone', 'UTC', true);
   for v_record in
     select r.tbl, r.key, r.row, bufdir_private.audit_record_organisation(r.row) as organisation_id
     from (
