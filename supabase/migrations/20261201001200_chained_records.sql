@@ -128,6 +128,10 @@ $$;
 revoke execute on function bufdir_private.audit_record_link() from public, anon, authenticated;
 
 -- AFTER INSERT on a record table: the record written is its spine's head.
+-- The head must still be the link the record follows. It is locked, so only
+-- the same statement can have moved it: an insert of several rows, whose
+-- links were all made before the first row's head moved (every row would
+-- follow the same link). Such an insert is refused, and nothing of it stays.
 create function bufdir_private.audit_record_head() returns trigger
   language plpgsql
   security definer
@@ -136,7 +140,13 @@ as $$
 begin
   update bufdir_private.audit_chain_heads h
   set event_id = new.chain_id, hash = new.hash
-  where h.organisation_id = bufdir_private.audit_record_organisation(pg_catalog.to_jsonb(new));
+  where h.organisation_id = bufdir_private.audit_record_organisation(pg_catalog.to_jsonb(new))
+    and h.hash is not distinct from new.prev_hash;
+  if not found then
+    raise exception '%.%: records are chained one a statement; insert them one at a time',
+        tg_table_schema, tg_table_name
+      using errcode = 'feature_not_supported';
+  end if;
   return null;
 end;
 $$;

@@ -5,7 +5,7 @@
 begin;
 create extension if not exists pgtap with schema extensions;
 set local search_path = public, extensions;
-select plan(17);
+select plan(19);
 
 insert into auth.users (id, email) values
   ('b0000000-0000-4000-8000-0000000000f1', 'chained-admin@test.example');
@@ -143,6 +143,20 @@ select results_eq(
      where export_id = 'e0000000-0000-4000-8000-0000000000f1' and claim = 9 $$,
   $$ values (current_setting('test.deletion_head'), true) $$,
   'a record inserted by hand is linked by the trigger, whatever it named');
+
+select throws_ok(
+  $$ insert into public.bufdir_export_config_versions (export_id, claim, version)
+     values ('e0000000-0000-4000-8000-0000000000f1', 10, 1),
+            ('e0000000-0000-4000-8000-0000000000f1', 11, 1) $$,
+  '0A000', null,
+  'an insert of several records, which would all follow the same link, is refused');
+select results_eq(
+  $$ select (select count(*)::int from public.bufdir_export_config_versions
+             where export_id = 'e0000000-0000-4000-8000-0000000000f1' and claim >= 10),
+            (select hash from pg_temp.head()) $$,
+  $$ values (0, (select hash from public.bufdir_export_config_versions
+                 where export_id = 'e0000000-0000-4000-8000-0000000000f1' and claim = 9)) $$,
+  'and nothing of it stays: no record, the head where it was');
 
 -- the functions ------------------------------------------------------------------------
 
